@@ -1,0 +1,90 @@
+"""The embedded PostgreSQL server (pgserver) that makes the app work on a fresh laptop, offline.
+
+The server lives in `<data dir>/pgdata`, listens only on a Unix socket inside it, and is stopped
+when the last process using it exits (pgserver counts the handles).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+from core.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "migration_discovery"
+SUPERUSER = "postgres"
+
+
+def _check_writable(data_dir: Path) -> None:
+    """Fail with one clear message when the data directory cannot hold the server."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise ConfigurationError(
+            f"the data directory is not writable ({exc.strerror or exc})",
+            file=str(data_dir),
+            hint="choose another with --data-dir or MD_DATA_DIR, or fix its permissions",
+        ) from exc
+
+
+class EmbeddedServer:
+    """Starts (or attaches to) the embedded server and hands out connection URLs."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.pgdata = data_dir / "pgdata"
+        self._server: object | None = None
+
+    def start(self) -> None:
+        _check_writable(self.data_dir)
+        # pgserver keeps its lock in the runtime dir; without XDG_RUNTIME_DIR platformdirs warns.
+        warnings.filterwarnings("ignore", module="platformdirs")
+        try:
+            import pgserver
+
+            self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        except Exception as exc:
+            log_path = self.pgdata / "log"
+            tail = ""
+            if log_path.exists():
+                tail = " | ".join(log_path.read_text(errors="replace").strip().splitlines()[-3:])
+            raise ConfigurationError(
+                f"the embedded PostgreSQL server did not start: {exc}" + (f" (log: {tail})" if tail else ""),
+                file=str(self.pgdata),
+                hint="check free disk space and permissions, or delete the folder to start afresh",
+            ) from exc
+
+    @property
+    def socket_dir(self) -> str:
+        assert self._server is not None, "start() first"
+        info = self._server.get_postmaster_info()  # type: ignore[attr-defined]
+        return str(info.socket_dir)
+
+    def url(self, user: str = SUPERUSER, database: str = DATABASE_NAME) -> str:
+        return f"postgresql+psycopg://{user}@/{database}?host={self.socket_dir}"
+
+    def stop(self) -> None:
+        """Release this process's handle; the server stops when no process holds one."""
+        if self._server is not None:
+            self._server.cleanup()  # type: ignore[attr-defined]
+            self._server = None
+
+
+def server_pid(pgdata: Path) -> int | None:
+    """PID of a running embedded server, from postmaster.pid (for tests and diagnostics)."""
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        os.kill(pid, 0)
+    except (ValueError, IndexError, OSError):
+        return None
+    return pid

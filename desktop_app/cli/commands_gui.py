@@ -1,0 +1,18 @@
+"""`gui` (the default): open the desktop application."""
+
+from __future__ import annotations
+
+import argparse
+
+from desktop_app.cli.context import CommandContext
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("gui", help="open the desktop application (the default)")
+    p.set_defaults(handler=run_gui)
+
+
+def run_gui(ctx: CommandContext) -> int:
+    from desktop_app.app import run  # Qt is imported only when the window is wanted
+
+    return run(ctx.settings)
