@@ -29,7 +29,7 @@ def _stamp(extras: str) -> str:
 
 def ensure_env(extras: str) -> None:
     """Create the virtual environment and (re)install when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older python
         sys.exit(f"Migration Discovery needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not PY.exists():
         print("creating .venv ...", flush=True)

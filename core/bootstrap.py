@@ -49,7 +49,8 @@ class Core:
                 self.db.admin_sessions(), client_name, engagement_name, self.user_id
             )
         hint = (
-            "a lead can create it with `migration-discovery db grant --client NAME --engagement NAME --user ROLE`"
+            "a lead can create it with "
+            "`migration-discovery db grant --client NAME --engagement NAME --user ROLE`"
             if self.db.mode == "shared"
             else "check the names"
         )

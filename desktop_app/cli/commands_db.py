@@ -86,9 +86,8 @@ def grant(ctx: CommandContext) -> int:
         email=ctx.args.email,
         display_name=ctx.args.name,
     )
-    print(
-        f"{info.db_role} is now {info.role} of {info.engagement.client_name} / {info.engagement.engagement_name}"
-    )
+    where = f"{info.engagement.client_name} / {info.engagement.engagement_name}"
+    print(f"{info.db_role} is now {info.role} of {where}")
     return 0
 
 
