@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from core.db import migrate
-from core.db.database import masked
-from core.db.validate import schema_differences
-from core.services import tenancy
-from desktop_app.cli.context import CommandContext
+if TYPE_CHECKING:  # database modules load only when a db command runs (fast `--help`, `map suggest`)
+    from desktop_app.cli.context import CommandContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def upgrade(ctx: CommandContext) -> int:
+    from core.db import migrate
+    from core.db.database import masked
+
     db = ctx.database(check_schema=False)  # embedded: opening already migrates
     if db.mode == "shared":
         migrate.upgrade(db.admin_url)
@@ -51,6 +52,8 @@ def upgrade(ctx: CommandContext) -> int:
 
 
 def validate(ctx: CommandContext) -> int:
+    from core.db.validate import schema_differences
+
     db = ctx.database(check_schema=False)
     problems = schema_differences(db.admin_engine)
     if problems:
@@ -76,6 +79,8 @@ def seed_demo(ctx: CommandContext) -> int:
 
 
 def grant(ctx: CommandContext) -> int:
+    from core.services import tenancy
+
     db = ctx.database()
     info = tenancy.grant(
         db.admin_sessions(),
@@ -92,6 +97,8 @@ def grant(ctx: CommandContext) -> int:
 
 
 def revoke(ctx: CommandContext) -> int:
+    from core.services import tenancy
+
     db = ctx.database()
     n = tenancy.revoke(
         db.admin_sessions(),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from core.bootstrap import Core, bootstrap
 from core.config import Settings, load_settings
-from core.db.database import Database, open_database
+
+if TYPE_CHECKING:  # the database stack loads only for commands that use it
+    from core.bootstrap import Core
+    from core.db.database import Database
 
 
 @dataclass
@@ -29,6 +32,8 @@ class CommandContext:
     def core(self) -> Core:
         """Services acting as the current consultant (embedded server started and migrated)."""
         if self._core is None:
+            from core.bootstrap import bootstrap
+
             self._core = bootstrap(self.settings)
         return self._core
 
@@ -37,6 +42,8 @@ class CommandContext:
         if self._core is not None:
             return self._core.db
         if self._db is None:
+            from core.db.database import open_database
+
             self._db = open_database(
                 self.settings, check_schema=check_schema, migrate_embedded=migrate_embedded
             )

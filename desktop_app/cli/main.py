@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import ModuleType
 
 from core.errors import MigrationDiscoveryError, UserInputError
@@ -43,6 +44,29 @@ def print_json(data: object) -> None:
     sys.stdout.write("\n")
 
 
+def describe_unexpected(exc: BaseException) -> str:
+    """A readable line for database and other unexpected errors (no SQL dump, no traceback)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    if "permission denied" in first or "must be owner" in first:
+        return f"{first} — this command needs the database owner's login (--database-url)"
+    return f"{type(orig or exc).__name__}: {first}"
+
+
+def write_crash_log(ctx: CommandContext) -> str | None:
+    import tempfile
+    import traceback
+
+    try:
+        directory = ctx.settings.data_dir if ctx.settings.data_dir.is_dir() else Path(tempfile.gettempdir())
+        path = directory / "migration-discovery-error.log"
+        path.write_text(traceback.format_exc(), encoding="utf-8")
+        return str(path)
+    except Exception:
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -62,6 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # unexpected: one line for the user, the traceback in a log file
+        print(f"error: {describe_unexpected(exc)}", file=sys.stderr)
+        log_path = write_crash_log(ctx)
+        if log_path:
+            print(f"details: {log_path}", file=sys.stderr)
+        return 1
     finally:
         ctx.close()
 

@@ -137,3 +137,15 @@ def test_contract_copy_is_identical_to_the_shared_contract() -> None:
     assert yaml.safe_load(shared.read_text()) == yaml.safe_load(
         (ROOT / "resources" / "asset_fields.yaml").read_text()
     )
+
+
+def test_cli_start_up_loads_no_heavy_packages() -> None:
+    """`--help` (and so every command's start) must not pay for Qt, SQLAlchemy or Alembic."""
+    code = (
+        "import sys; from desktop_app.cli.main import build_parser; build_parser();"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'PySide6', 'sqlalchemy', 'alembic', 'crewai',"
+        " 'torch', 'onnxruntime', 'pandas'}); print(','.join(heavy))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == ""
