@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -46,10 +47,15 @@ class EmbeddedServer:
         _check_writable(self.data_dir)
         # pgserver keeps its lock in the runtime dir; without XDG_RUNTIME_DIR platformdirs warns.
         warnings.filterwarnings("ignore", module="platformdirs")
-        try:
-            import pgserver
+        import pgserver
 
-            self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        try:
+            try:
+                self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+            except Exception as first:  # a previous server may still be shutting down: one more try
+                log.warning("embedded server did not start (%s); retrying once", first)
+                time.sleep(1.0)
+                self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
         except Exception as exc:
             log_path = self.pgdata / "log"
             tail = ""
