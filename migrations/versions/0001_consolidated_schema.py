@@ -304,6 +304,13 @@ def _create_tables() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_imports")),
+        # Target of raw_import_records' composite foreign key (one check per raw row, not three).
+        sa.UniqueConstraint(
+            "id",
+            "client_account_id",
+            "engagement_id",
+            name=op.f("uq_data_imports_id_client_account_id_engagement_id"),
+        ),
     )
     op.create_index(
         op.f("ix_data_imports_client_account_id_engagement_id"),
@@ -417,6 +424,7 @@ def _create_tables() -> None:
         sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("transformation_rules", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("explanation", sa.Text(), nullable=True),
+        sa.Column("suggestion", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("client_account_id", sa.UUID(), nullable=False),
         sa.Column("engagement_id", sa.UUID(), nullable=False),
@@ -489,22 +497,13 @@ def _create_tables() -> None:
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        # One composite key to the import (which carries the tenant keys) instead of three: bulk
+        # imports pay one referential check per row, and a raw row cannot point at another
+        # tenant's import.
         sa.ForeignKeyConstraint(
-            ["client_account_id"],
-            ["client_accounts.id"],
-            name=op.f("fk_raw_import_records_client_account_id_client_accounts"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["data_import_id"],
-            ["data_imports.id"],
+            ["data_import_id", "client_account_id", "engagement_id"],
+            ["data_imports.id", "data_imports.client_account_id", "data_imports.engagement_id"],
             name=op.f("fk_raw_import_records_data_import_id_data_imports"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagements.id"],
-            name=op.f("fk_raw_import_records_engagement_id_engagements"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_raw_import_records")),
@@ -733,9 +732,100 @@ def _create_tables() -> None:
     op.create_index(
         op.f("ix_asset_dependencies_target_asset_id"), "asset_dependencies", ["target_asset_id"], unique=False
     )
+    op.create_table(
+        "import_quality_reports",
+        sa.Column("data_import_id", sa.UUID(), nullable=False),
+        sa.Column("discovery_flow_id", sa.UUID(), nullable=True),
+        sa.Column("total_records", sa.Integer(), nullable=False),
+        sa.Column("valid_records", sa.Integer(), nullable=False),
+        sa.Column("invalid_records", sa.Integer(), nullable=False),
+        sa.Column("report", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("client_account_id", sa.UUID(), nullable=False),
+        sa.Column("engagement_id", sa.UUID(), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_account_id"],
+            ["client_accounts.id"],
+            name=op.f("fk_import_quality_reports_client_account_id_client_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["data_import_id"],
+            ["data_imports.id"],
+            name=op.f("fk_import_quality_reports_data_import_id_data_imports"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["discovery_flow_id"],
+            ["discovery_flows.id"],
+            name=op.f("fk_import_quality_reports_discovery_flow_id_discovery_flows"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["engagement_id"],
+            ["engagements.id"],
+            name=op.f("fk_import_quality_reports_engagement_id_engagements"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_quality_reports")),
+        sa.UniqueConstraint("data_import_id", name=op.f("uq_import_quality_reports_data_import_id")),
+    )
+    op.create_index(
+        op.f("ix_import_quality_reports_client_account_id_engagement_id"),
+        "import_quality_reports",
+        ["client_account_id", "engagement_id"],
+        unique=False,
+    )
+    op.create_table(
+        "asset_merge_decisions",
+        sa.Column("kept_asset_id", sa.UUID(), nullable=True),
+        sa.Column("record_ids", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("decided_by", sa.UUID(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("client_account_id", sa.UUID(), nullable=False),
+        sa.Column("engagement_id", sa.UUID(), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_account_id"],
+            ["client_accounts.id"],
+            name=op.f("fk_asset_merge_decisions_client_account_id_client_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by"],
+            ["users.id"],
+            name=op.f("fk_asset_merge_decisions_decided_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["engagement_id"],
+            ["engagements.id"],
+            name=op.f("fk_asset_merge_decisions_engagement_id_engagements"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_asset_merge_decisions")),
+    )
+    op.create_index(
+        op.f("ix_asset_merge_decisions_client_account_id_engagement_id"),
+        "asset_merge_decisions",
+        ["client_account_id", "engagement_id"],
+        unique=False,
+    )
 
 
 def _drop_tables() -> None:
+    op.drop_index(
+        op.f("ix_asset_merge_decisions_client_account_id_engagement_id"), table_name="asset_merge_decisions"
+    )
+    op.drop_table("asset_merge_decisions")
+    op.drop_index(
+        op.f("ix_import_quality_reports_client_account_id_engagement_id"), table_name="import_quality_reports"
+    )
+    op.drop_table("import_quality_reports")
     op.drop_index(op.f("ix_asset_dependencies_target_asset_id"), table_name="asset_dependencies")
     op.drop_index(op.f("ix_asset_dependencies_source_asset_id"), table_name="asset_dependencies")
     op.drop_index(
@@ -805,6 +895,8 @@ TENANT_TABLES = (
     "flow_events",
     "flow_checkpoints",
     "flow_archive",
+    "import_quality_reports",
+    "asset_merge_decisions",
 )
 ROOT_TABLES = ("client_accounts", "engagements", "users", "engagement_members")
 ALL_TABLES = (*ROOT_TABLES, *TENANT_TABLES, "mapping_memory")
@@ -896,6 +988,8 @@ def _security_up() -> None:
     )
     op.execute(FUNCTIONS)
     op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
+    # A consultant's login checks the schema revision on connect (shared mode): read-only.
+    op.execute(f"GRANT SELECT ON alembic_version TO {APP_ROLE}")
     for table in ALL_TABLES:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
@@ -923,6 +1017,7 @@ def _security_up() -> None:
 def _security_down() -> None:
     for table in ALL_TABLES:
         op.execute(f"REVOKE ALL ON {table} FROM {APP_ROLE}")
+    op.execute(f"REVOKE ALL ON alembic_version FROM {APP_ROLE}")
     op.execute(f"REVOKE USAGE ON SCHEMA public FROM {APP_ROLE}")
     # Policies go with their tables; functions are dropped after the tables (policies use them).
 

@@ -17,6 +17,7 @@ from core.db import migrate
 from core.db.models import (
     Asset,
     AssetDependency,
+    AssetMergeDecision,
     Base,
     DataImport,
     DiscoveryFlow,
@@ -24,6 +25,7 @@ from core.db.models import (
     FlowCheckpoint,
     FlowEvent,
     ImportFieldMapping,
+    ImportQualityReport,
     MappingMemory,
     MasterFlow,
     RawImportRecord,
@@ -68,7 +70,9 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         archived_reason="test",
         **scope,
     )
-    s.add_all([dep, event, checkpoint, archive])
+    report = ImportQualityReport(data_import_id=imp.id, discovery_flow_id=flow.id, report={}, **scope)
+    merge = AssetMergeDecision(kept_asset_id=a1.id, record_ids=[str(raw.id)], **scope)
+    s.add_all([dep, event, checkpoint, archive, report, merge])
     s.flush()
     ids = {
         "master_flows": master.id,
@@ -82,6 +86,8 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         "flow_checkpoints": checkpoint.id,
         "flow_archive": archive.id,
         "mapping_memory": memory.id,
+        "import_quality_reports": report.id,
+        "asset_merge_decisions": merge.id,
     }
     assert set(ids) == set(TENANT_TABLES), "a new tenant table needs a row here"
     uow.commit()

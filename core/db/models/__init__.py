@@ -18,6 +18,7 @@ from core.db.models.imports import (
     MappingMemory,
     RawImportRecord,
 )
+from core.db.models.inventory import AssetMergeDecision, ImportQualityReport
 from core.db.models.tenancy import MEMBER_ROLES, ClientAccount, Engagement, EngagementMember, User
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "MEMBER_ROLES",
     "Asset",
     "AssetDependency",
+    "AssetMergeDecision",
     "Base",
     "ClientAccount",
     "DataImport",
@@ -37,6 +39,7 @@ __all__ = [
     "FlowCheckpoint",
     "FlowEvent",
     "ImportFieldMapping",
+    "ImportQualityReport",
     "MappingMemory",
     "MasterFlow",
     "RawImportRecord",
