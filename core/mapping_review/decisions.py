@@ -1,0 +1,647 @@
+"""A consultant's decisions on suggested mappings: approve, reject, modify, revert, in bulk.
+
+Every decision
+  * is made on the version the caller saw (`expected_version`): if the row changed since, it
+    raises `MappingConflictError` carrying the stored row (who decided what, when) and writes
+    nothing — it never overwrites someone else's decision;
+  * records who (`approved_by` = the tenant's user, also for rejections) and when, and bumps
+    the row's `version`;
+  * writes one `flow_events` entry (`mapping_approved`, `mapping_rejected`, `mapping_modified`,
+    `mapping_reverted`) with the source column, old and new target and the actor;
+  * updates the client's mapping memory in the same transaction (see `memory`);
+  * returns a result saying what changed (ids, new versions, whether the flow advanced).
+
+Targets: a non-list target takes one source column; approving a second raises
+`DuplicateTargetError` naming the other column. List-like targets (`list_like` in the target
+schema, e.g. `tags`) may take several.
+
+Completing the phase: with `auto_finish=True` (the default) the decision that leaves no column
+undecided also sets `field_mapping_completed`, by advancing the flow from `field_mapping` to
+`data_cleansing` through `core.flows.advance_phase`, in the same transaction. Screens that
+prefer an explicit "Finish mapping" button pass `auto_finish=False` and call `finish_mapping`,
+which refuses with the list of undecided columns. Once the phase is complete the decisions are
+locked (`MappingLockedError`): the flow has moved on and cleansing uses them.
+
+`auto_map_remaining` decides every undecided column: a column whose suggested target is free is
+approved (highest confidence first); a column without a target, or whose target another column
+already holds, is rejected with its target cleared ("left unmapped", which teaches memory
+nothing). It then completes the phase.
+
+Transactions: `commit=True` (the default) commits; `commit=False` leaves it to the caller's open
+transaction. Any error rolls back what the call did when it owns the commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.db.models import DataImport, DiscoveryFlow, ImportFieldMapping
+from core.mapping_review import memory, store
+from core.mapping_review.errors import (
+    DuplicateTargetError,
+    MappingConflictError,
+    MappingDecisionError,
+    MappingIncompleteError,
+    MappingLockedError,
+    MappingNotFoundError,
+)
+from core.mapping_review.rules import validate_rules
+from core.mapping_review.suggestions import apply_proposal
+from core.mapping_review.types import ACCEPTED, BulkResult, DecisionResult, MappingCounts
+from core.uow import UnitOfWork
+
+T = TypeVar("T")
+_UNSET: Any = object()
+NEXT_PHASE = "data_cleansing"
+
+
+@dataclass
+class _Ctx:
+    """The locked state a decision works on."""
+
+    imp: DataImport
+    flow: DiscoveryFlow | None
+    rows: list[ImportFieldMapping]
+
+
+def _schema() -> Any:
+    from core.mapping.schema import load_target_schema
+
+    return load_target_schema()
+
+
+def _is_list_like(target: str) -> bool:
+    field = _schema().get(target)
+    return bool(field and field.list_like)
+
+
+def _check_not_locked(flow: DiscoveryFlow | None) -> None:
+    if flow is not None and flow.field_mapping_completed:
+        raise MappingLockedError(
+            f"the field mapping of flow {flow.flow_name!r} is finished (the flow is at "
+            f"{flow.current_phase}); its decisions can no longer change"
+        )
+
+
+def _owning(uow: UnitOfWork, commit: bool, work: Callable[[], T]) -> T:
+    """Run `work`; commit if we own the transaction, roll back what it did on any error."""
+    try:
+        result = work()
+    except BaseException:
+        if commit:
+            uow.rollback()
+        raise
+    if commit:
+        uow.commit()
+    return result
+
+
+def _lock_row(
+    uow: UnitOfWork, mapping_id: uuid.UUID | str, expected_version: int
+) -> tuple[_Ctx, ImportFieldMapping]:
+    """Import lock, then the row `FOR UPDATE` at the caller's version (else a conflict)."""
+    tenant = store.require_tenant(uow)
+    s = uow.session
+    mid = store.as_uuid(mapping_id, "mapping")
+    seen = store.mapping_of_import(s, tenant, mid)
+    if seen is None:
+        raise MappingNotFoundError(
+            message=f"no column mapping {mid} in this engagement", details={"mapping_id": str(mid)}
+        )
+    imp = store.load_import(uow, seen.data_import_id)
+    store.lock_import(s, imp.id)
+    row = store.mapping_of_import(s, tenant, mid, lock=True)
+    if row is None:  # visible but not lockable: row-level security lets this role only read
+        raise MappingDecisionError(
+            message="you can view this engagement's mappings but not decide them",
+            column=seen.source_field,
+            hint="ask the engagement lead for member access",
+        )
+    if row.version != expected_version:
+        raise MappingConflictError(expected_version, store.snapshot(s, row))
+    flow = store.flow_for_import(s, tenant, imp.id)
+    _check_not_locked(flow)
+    return _Ctx(imp, flow, []), row
+
+
+def _check_target(row: ImportFieldMapping, target: str | None) -> str:
+    if not target:
+        raise MappingDecisionError(
+            message="there is no suggested target to approve",
+            column=row.source_field,
+            hint="choose a target (modify) or reject the column to leave it unmapped",
+        )
+    if target not in _schema():
+        raise MappingDecisionError(
+            message=f"unknown target field {target!r}",
+            column=row.source_field,
+            hint="pick a field of the schema",
+        )
+    return target
+
+
+def _check_duplicate(s: Session, row: ImportFieldMapping, target: str) -> None:
+    if _is_list_like(target):
+        return
+    for other in store.rows_of_import(s, row.data_import_id):
+        if other.id != row.id and other.status in ACCEPTED and other.target_field == target:
+            raise DuplicateTargetError(row.source_field, target, store.snapshot(s, other))
+
+
+def _flush(uow: UnitOfWork, row: ImportFieldMapping, expected_version: int) -> None:
+    """Flush the row; a stale version (should the lock ever be bypassed) is a conflict too."""
+    try:
+        uow.session.flush()
+    except StaleDataError:
+        uow.rollback()
+        tenant = store.require_tenant(uow)
+        current = store.mapping_of_import(uow.session, tenant, row.id)
+        if current is None:
+            raise MappingNotFoundError(message=f"column mapping {row.id} was deleted") from None
+        raise MappingConflictError(expected_version, store.snapshot(uow.session, current)) from None
+
+
+def _maybe_finish(
+    uow: UnitOfWork, imp: DataImport, flow: DiscoveryFlow | None, *, reason: str
+) -> tuple[bool, bool]:
+    """Advance field_mapping → data_cleansing when nothing is pending; (completed, advanced).
+
+    A flow that cannot advance right now (paused, failed, not yet at field mapping) is left as
+    it is: the decision still stands and `finish_mapping` can complete the phase later.
+    """
+    if flow is None:
+        return False, False
+    if flow.field_mapping_completed:
+        return True, False
+    from core.flows.errors import InvalidTransitionError
+    from core.flows.phases import ADVANCEABLE_STATUSES
+    from core.flows.transitions import advance_phase
+
+    counts = store.counts_of(uow.session, imp.id)
+    if not counts.complete or flow.current_phase != store.PHASE or flow.status not in ADVANCEABLE_STATUSES:
+        return False, False
+    try:
+        result = advance_phase(
+            uow,
+            flow.id,
+            NEXT_PHASE,
+            reason=reason,
+            event_data={"mapping": counts.to_dict(), "import_id": str(imp.id)},
+            commit=False,
+        )
+    except InvalidTransitionError:  # changed under us between the check and the lock
+        return False, False
+    return True, not result.was_idempotent
+
+
+def _decide(
+    uow: UnitOfWork,
+    mapping_id: uuid.UUID | str,
+    expected_version: int,
+    action: str,
+    change: Callable[[_Ctx, ImportFieldMapping], dict[str, Any] | None],
+    *,
+    auto_finish: bool,
+    commit: bool,
+) -> DecisionResult:
+    """The shared shape of one decision: lock, check, change, learn, log, maybe finish."""
+
+    def work() -> DecisionResult:
+        tenant = store.require_tenant(uow)
+        ctx, row = _lock_row(uow, mapping_id, expected_version)
+        before = memory.RowState.of(row)
+        old_target = row.target_field
+        extra = change(ctx, row)
+        if extra is None:  # already so: nothing written
+            completed = bool(ctx.flow and ctx.flow.field_mapping_completed)
+            return DecisionResult(
+                import_id=ctx.imp.id,
+                flow_id=ctx.flow.id if ctx.flow else None,
+                field_mapping_completed=completed,
+                mapping_id=row.id,
+                action=action,
+                source_field=row.source_field,
+                previous_status=before.status,
+                status=row.status,
+                old_target=old_target,
+                new_target=row.target_field,
+                version=row.version,
+            )
+        if row.status == "suggested":
+            row.approved_by = None
+            row.approved_at = None
+        else:
+            row.approved_by = tenant.user_id
+            row.approved_at = store.now()
+        _flush(uow, row, expected_version)
+        learned = memory.learn(uow, row, before, memory.RowState.of(row))
+        store.record_event(
+            uow,
+            ctx.imp,
+            ctx.flow,
+            f"mapping_{action}",
+            {
+                "mapping_id": str(row.id),
+                "source_field": row.source_field,
+                "old_target": old_target,
+                "new_target": row.target_field,
+                "old_status": before.status,
+                "new_status": row.status,
+                "mapping_version": row.version,
+                "actor": tenant.actor,
+                **extra,
+            },
+        )
+        uow.session.flush()
+        completed, advanced = (
+            _maybe_finish(uow, ctx.imp, ctx.flow, reason="every column decided")
+            if auto_finish
+            else (False, False)
+        )
+        return DecisionResult(
+            import_id=ctx.imp.id,
+            flow_id=ctx.flow.id if ctx.flow else None,
+            mapping_ids=frozenset({row.id}),
+            versions={row.id: row.version},
+            memory_changed=learned,
+            field_mapping_completed=completed,
+            phase_advanced=advanced,
+            mapping_id=row.id,
+            action=action,
+            source_field=row.source_field,
+            previous_status=before.status,
+            status=row.status,
+            old_target=old_target,
+            new_target=row.target_field,
+            version=row.version,
+        )
+
+    return _owning(uow, commit, work)
+
+
+def _suggested(row: ImportFieldMapping) -> dict[str, Any]:
+    return dict(row.suggestion or {})
+
+
+def approve(
+    uow: UnitOfWork,
+    mapping_id: uuid.UUID | str,
+    expected_version: int,
+    *,
+    auto_finish: bool = True,
+    commit: bool = True,
+) -> DecisionResult:
+    """Accept the suggested target (and rules). Approving an accepted row changes nothing."""
+
+    def change(ctx: _Ctx, row: ImportFieldMapping) -> dict[str, Any] | None:
+        if row.status in ACCEPTED:
+            return None
+        suggestion = _suggested(row)
+        target = _check_target(row, row.target_field or suggestion.get("target_field"))
+        _check_duplicate(uow.session, row, target)
+        if row.target_field != target:  # approving after an automatic "left unmapped"
+            row.target_field = target
+            row.transformation_rules = suggestion.get("transformation_rules")
+        row.status = "approved"
+        return {"confidence": row.confidence_score, "match_type": row.match_type}
+
+    return _decide(
+        uow, mapping_id, expected_version, "approved", change, auto_finish=auto_finish, commit=commit
+    )
+
+
+def reject(
+    uow: UnitOfWork,
+    mapping_id: uuid.UUID | str,
+    expected_version: int,
+    reason: str | None = None,
+    *,
+    auto_finish: bool = True,
+    commit: bool = True,
+) -> DecisionResult:
+    """Leave the column unmapped. The rejected target stays on the row (and is remembered as a
+    pairing to suppress for this client)."""
+
+    def change(ctx: _Ctx, row: ImportFieldMapping) -> dict[str, Any] | None:
+        if row.status == "rejected":
+            return None
+        row.status = "rejected"
+        return {"reason": reason} if reason else {}
+
+    return _decide(
+        uow, mapping_id, expected_version, "rejected", change, auto_finish=auto_finish, commit=commit
+    )
+
+
+def modify(
+    uow: UnitOfWork,
+    mapping_id: uuid.UUID | str,
+    expected_version: int,
+    *,
+    target_field: str | None = _UNSET,
+    transformation_rules: dict[str, Any] | None = _UNSET,
+    data_type: str | None = None,
+    note: str | None = None,
+    auto_finish: bool = True,
+    commit: bool = True,
+) -> DecisionResult:
+    """Map the column onto `target_field` with `transformation_rules` (status `modified`).
+
+    Omitted arguments keep the row's current value, except that changing the target without
+    giving rules clears the old target's rules. `data_type` (only when it differs from the
+    target's type) is kept in the rules as `data_type`: parse the column as that type. Validated
+    with `core.mapping.models.ManualMappingRequest`: the target must exist in the schema, the data
+    type be one of string|integer|float|boolean|datetime|json, the rules well-formed. To leave a
+    column unmapped, `reject` it.
+    """
+    from pydantic import ValidationError
+
+    from core.mapping.models import ManualMappingRequest
+
+    def change(ctx: _Ctx, row: ImportFieldMapping) -> dict[str, Any] | None:
+        target = row.target_field if target_field is _UNSET else target_field
+        if not target:
+            raise MappingDecisionError(
+                message="modify needs a target field",
+                column=row.source_field,
+                hint="reject the column to leave it unmapped",
+            )
+        if transformation_rules is _UNSET:
+            rules = row.transformation_rules if target == row.target_field else None
+        else:
+            rules = dict(transformation_rules) if transformation_rules else None
+        try:
+            request = ManualMappingRequest(
+                source_field=row.source_field,
+                target_field=target,
+                data_type=data_type,
+                transformation_rules=rules,
+                note=note,
+            )
+        except ValidationError as exc:
+            problems = "; ".join(str(e.get("msg", e)).removeprefix("Value error, ") for e in exc.errors())
+            raise MappingDecisionError(message=problems, column=row.source_field) from None
+        target = _check_target(row, request.target_field)
+        problems = validate_rules(rules)
+        if problems:
+            raise MappingDecisionError(message="; ".join(problems), column=row.source_field)
+        schema_type = _schema()[target].type
+        if data_type is not None and request.data_type != schema_type:
+            rules = {**(rules or {}), "data_type": request.data_type}
+        elif rules and "data_type" in rules and rules["data_type"] == schema_type:
+            rules = {k: v for k, v in rules.items() if k != "data_type"} or None
+        if row.status == "modified" and row.target_field == target and row.transformation_rules == rules:
+            return None
+        _check_duplicate(uow.session, row, target)
+        row.target_field = target
+        row.transformation_rules = rules
+        row.status = "modified"
+        return {
+            "suggested_target": _suggested(row).get("target_field"),
+            "transformation_rules": rules,
+            **({"note": note} if note else {}),
+        }
+
+    return _decide(
+        uow, mapping_id, expected_version, "modified", change, auto_finish=auto_finish, commit=commit
+    )
+
+
+def revert(
+    uow: UnitOfWork,
+    mapping_id: uuid.UUID | str,
+    expected_version: int,
+    *,
+    commit: bool = True,
+) -> DecisionResult:
+    """Undo a decision: back to `suggested` with the original suggestion; memory forgets it."""
+
+    def change(ctx: _Ctx, row: ImportFieldMapping) -> dict[str, Any] | None:
+        if row.status == "suggested":
+            return None
+        if row.suggestion:
+            apply_proposal(row, row.suggestion)
+        row.status = "suggested"
+        return {}
+
+    return _decide(uow, mapping_id, expected_version, "reverted", change, auto_finish=False, commit=commit)
+
+
+# ------------------------------------------------------------------------------------------ bulk
+
+
+def _lock_import_rows(uow: UnitOfWork, import_id: uuid.UUID | str, *, allow_finished: bool = False) -> _Ctx:
+    tenant = store.require_tenant(uow)
+    s = uow.session
+    imp = store.load_import(uow, import_id)
+    store.lock_import(s, imp.id)
+    rows = store.rows_of_import(s, imp.id, lock=True)
+    flow = store.flow_for_import(s, tenant, imp.id)
+    if not allow_finished:
+        _check_not_locked(flow)
+    return _Ctx(imp, flow, rows)
+
+
+def _bulk(
+    uow: UnitOfWork,
+    ctx: _Ctx,
+    approve_rows: Iterable[ImportFieldMapping],
+    reject_rows: Iterable[tuple[ImportFieldMapping, str]],
+    skipped: list[tuple[str, str]],
+    *,
+    via: str,
+    auto_finish: bool,
+) -> BulkResult:
+    tenant = store.require_tenant(uow)
+    stamp = store.now()
+    changed: list[tuple[ImportFieldMapping, memory.RowState, str | None, str, str | None]] = []
+    for row in approve_rows:
+        before = memory.RowState.of(row)
+        row.status = "approved"
+        changed.append((row, before, row.target_field, "approved", None))
+    for row, why in reject_rows:
+        before = memory.RowState.of(row)
+        old_target = row.target_field
+        row.status = "rejected"
+        row.target_field = None  # automatic "left unmapped": teaches memory nothing
+        row.transformation_rules = None
+        changed.append((row, before, old_target, "rejected", why))
+    for row, *_ in changed:
+        row.approved_by = tenant.user_id
+        row.approved_at = stamp
+    uow.session.flush()
+    learned = False
+    for row, before, old_target, action, why in changed:
+        learned |= memory.learn(uow, row, before, memory.RowState.of(row))
+        store.record_event(
+            uow,
+            ctx.imp,
+            ctx.flow,
+            f"mapping_{action}",
+            {
+                "mapping_id": str(row.id),
+                "source_field": row.source_field,
+                "old_target": old_target,
+                "new_target": row.target_field,
+                "old_status": before.status,
+                "new_status": row.status,
+                "mapping_version": row.version,
+                "actor": tenant.actor,
+                "via": via,
+                **({"reason": why} if why else {}),
+                **({"confidence": row.confidence_score} if action == "approved" else {}),
+            },
+        )
+    uow.session.flush()
+    completed, advanced = (
+        _maybe_finish(uow, ctx.imp, ctx.flow, reason=f"every column decided ({via})")
+        if auto_finish
+        else (bool(ctx.flow and ctx.flow.field_mapping_completed), False)
+    )
+    return BulkResult(
+        import_id=ctx.imp.id,
+        flow_id=ctx.flow.id if ctx.flow else None,
+        mapping_ids=frozenset(row.id for row, *_ in changed),
+        versions={row.id: row.version for row, *_ in changed},
+        memory_changed=learned,
+        field_mapping_completed=completed,
+        phase_advanced=advanced,
+        approved=sum(1 for c in changed if c[3] == "approved"),
+        rejected=sum(1 for c in changed if c[3] == "rejected"),
+        skipped=tuple(skipped),
+        counts=store.counts_of(uow.session, ctx.imp.id),
+    )
+
+
+def _plan_approvals(
+    rows: list[ImportFieldMapping], min_confidence: float
+) -> tuple[
+    list[ImportFieldMapping], list[tuple[ImportFieldMapping, str]], list[tuple[ImportFieldMapping, str]]
+]:
+    """Pending rows with a target at/above the threshold, best first, one per single target.
+
+    Returns (to approve, lost to another column: (row, why), other pending rows: (row, why)).
+    """
+    schema = _schema()
+    taken = {r.target_field: r for r in rows if r.status in ACCEPTED and r.target_field}
+    pending = [r for r in rows if r.status == "suggested"]
+    eligible = sorted(
+        (r for r in pending if r.target_field and r.confidence_score >= min_confidence - 1e-9),
+        key=lambda r: (-r.confidence_score, r.source_position),
+    )
+    chosen: list[ImportFieldMapping] = []
+    lost: list[tuple[ImportFieldMapping, str]] = []
+    for row in eligible:
+        target = row.target_field
+        assert target is not None
+        field = schema.get(target)
+        if field is None:
+            lost.append((row, f"unknown target field {target!r}"))
+            continue
+        holder = taken.get(target)
+        if holder is not None and not field.list_like:
+            lost.append((row, f"{target} is already mapped from column {holder.source_field!r}"))
+            continue
+        taken[target] = row
+        chosen.append(row)
+    chosen_ids = {r.id for r in chosen} | {r.id for r, _ in lost}
+    rest = [
+        (
+            r,
+            "no target suggested"
+            if not r.target_field
+            else f"confidence {r.confidence_score:.2f} below threshold",
+        )
+        for r in pending
+        if r.id not in chosen_ids
+    ]
+    chosen.sort(key=lambda r: r.source_position)
+    return chosen, lost, rest
+
+
+def bulk_approve(
+    uow: UnitOfWork,
+    import_id: uuid.UUID | str,
+    min_confidence: float,
+    *,
+    auto_finish: bool = True,
+    commit: bool = True,
+) -> BulkResult:
+    """Approve every pending suggestion with a target at or above `min_confidence`.
+
+    Two pending columns suggesting the same single target: the more confident one is approved,
+    the other stays pending (listed in `skipped`); a target an earlier decision holds is skipped
+    too. Decided rows are not touched. Completes the phase if nothing is left pending.
+    """
+    if not 0.0 <= float(min_confidence) <= 1.0:
+        raise MappingDecisionError(
+            message=f"minimum confidence {min_confidence} is outside 0..1", hint="pass e.g. 0.8"
+        )
+
+    def work() -> BulkResult:
+        ctx = _lock_import_rows(uow, import_id)
+        chosen, lost, _ = _plan_approvals(ctx.rows, float(min_confidence))
+        skipped = [(r.source_field, why) for r, why in lost]
+        return _bulk(uow, ctx, chosen, [], skipped, via="bulk_approve", auto_finish=auto_finish)
+
+    return _owning(uow, commit, work)
+
+
+def auto_map_remaining(uow: UnitOfWork, import_id: uuid.UUID | str, *, commit: bool = True) -> BulkResult:
+    """Decide every pending column and complete the phase (see the module docstring)."""
+
+    def work() -> BulkResult:
+        ctx = _lock_import_rows(uow, import_id)
+        chosen, lost, rest = _plan_approvals(ctx.rows, 0.0)
+        rejects = [(r, f"left unmapped: {why}") for r, why in [*lost, *rest]]
+        return _bulk(uow, ctx, chosen, rejects, [], via="auto_map_remaining", auto_finish=True)
+
+    return _owning(uow, commit, work)
+
+
+def finish_mapping(uow: UnitOfWork, import_id: uuid.UUID | str, *, commit: bool = True) -> BulkResult:
+    """Complete the field-mapping phase; refuses (`MappingIncompleteError`) while any column is
+    undecided, naming them. Idempotent once complete."""
+
+    def work() -> BulkResult:
+        ctx = _lock_import_rows(uow, import_id, allow_finished=True)
+        if not ctx.rows:
+            raise MappingDecisionError(
+                message="the import has no suggested mappings yet", hint="generate suggestions first"
+            )
+        pending = [r.source_field for r in ctx.rows if r.status == "suggested"]
+        if pending:
+            raise MappingIncompleteError(pending)
+        if ctx.flow is None:
+            raise MappingDecisionError(
+                message=f"import {ctx.imp.filename!r} has no discovery flow to advance"
+            )
+        completed, advanced = _maybe_finish(
+            uow, ctx.imp, ctx.flow, reason="mapping finished by the consultant"
+        )
+        if not completed:
+            raise MappingDecisionError(
+                message=f"flow {ctx.flow.flow_name!r} cannot leave field mapping now (it is "
+                f"{ctx.flow.status} at {ctx.flow.current_phase})",
+                hint="finish the data import first, or resume/recover the flow",
+            )
+        return BulkResult(
+            import_id=ctx.imp.id,
+            flow_id=ctx.flow.id,
+            field_mapping_completed=True,
+            phase_advanced=advanced,
+            counts=store.counts_of(uow.session, ctx.imp.id),
+        )
+
+    return _owning(uow, commit, work)
+
+
+def counts(uow: UnitOfWork, import_id: uuid.UUID | str) -> MappingCounts:
+    imp = store.load_import(uow, import_id)
+    return store.counts_of(uow.session, imp.id)
