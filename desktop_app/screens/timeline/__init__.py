@@ -1,0 +1,1 @@
+"""Flow timeline: view model, painted widget, phase runners and the screen."""

@@ -1,0 +1,189 @@
+"""Settings: database (embedded or a shared server), theme, default confidence threshold.
+
+Why this shape: the server URL goes to the core settings file *without* its password; the password
+goes to the OS keyring, or — when this machine has none — stays in memory for the session and the
+dialog says so. Changing the database asks before restarting the connection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.config import Settings, write_settings_file
+from core.db.database import normalise_url
+from core.errors import ConfigurationError
+from desktop_app import credentials
+from desktop_app.settings_store import THEMES, SettingsStore
+from desktop_app.theme import apply_theme
+
+
+class SettingsDialog(QDialog):
+    """Opened with `open()`; emits `restart_requested(Settings)` when the database changed."""
+
+    restart_requested = Signal(object)
+
+    def __init__(self, settings: Settings, store: SettingsStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(560)
+        self.settings = settings
+        self.store = store
+
+        # database
+        self.embedded = QRadioButton("Embedded database on this computer (works offline)")
+        self.embedded.setObjectName("dbEmbedded")
+        self.shared = QRadioButton("Shared PostgreSQL server")
+        self.shared.setObjectName("dbShared")
+        group = QButtonGroup(self)
+        group.addButton(self.embedded)
+        group.addButton(self.shared)
+        url_without, password = (
+            credentials.split_password(settings.database_url) if settings.database_url else ("", None)
+        )
+        self.url = QLineEdit(url_without)
+        self.url.setObjectName("dbUrl")
+        self.url.setPlaceholderText("postgresql://alice@db.example.com:5432/discovery?sslmode=require")
+        self.password = QLineEdit(
+            password or (credentials.load_password(url_without) if url_without else "") or ""
+        )
+        self.password.setObjectName("dbPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.storage_note = QLabel(self._storage_text())
+        self.storage_note.setObjectName("passwordStorageNote")
+        self.storage_note.setWordWrap(True)
+        (self.shared if settings.database_url else self.embedded).setChecked(True)
+        self.embedded.toggled.connect(self._update_enabled)
+        db_box = QGroupBox("Database")
+        db_form = QFormLayout(db_box)
+        db_form.addRow(self.embedded)
+        db_form.addRow(self.shared)
+        db_form.addRow("Server URL", self.url)
+        db_form.addRow("Password", self.password)
+        db_form.addRow(self.storage_note)
+
+        # appearance and mapping
+        self.theme = QComboBox()
+        self.theme.setObjectName("theme")
+        for name in THEMES:
+            self.theme.addItem(name.capitalize(), name)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(store.theme)))
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setObjectName("threshold")
+        self.threshold.setRange(50.0, 100.0)
+        self.threshold.setDecimals(0)
+        self.threshold.setSuffix(" %")
+        self.threshold.setValue(round(store.confidence_threshold * 100))
+        other = QGroupBox("Review")
+        other_form = QFormLayout(other)
+        other_form.addRow("Theme", self.theme)
+        other_form.addRow("Default “approve all ≥” threshold", self.threshold)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(db_box)
+        layout.addWidget(other)
+        layout.addWidget(self.buttons)
+        self._update_enabled()
+
+    @staticmethod
+    def _storage_text() -> str:
+        if credentials.keyring_available():
+            return "The password is stored in the system keyring, never in the settings file."
+        return (
+            "No system keyring is available on this computer: the password is kept in memory for this "
+            "session only (you will be asked again next time). It is never written to disk."
+        )
+
+    def _update_enabled(self) -> None:
+        shared = self.shared.isChecked()
+        for w in (self.url, self.password, self.storage_note):
+            w.setEnabled(shared)
+
+    # -- applying ------------------------------------------------------------------------------
+
+    def chosen_url(self) -> str | None:
+        """The URL with password (for connecting now), or None for the embedded database."""
+        if not self.shared.isChecked():
+            return None
+        url = normalise_url(self.url.text().strip())
+        bare, in_url = credentials.split_password(url)
+        return credentials.with_password(bare, self.password.text() or in_url)
+
+    def _accept(self) -> None:
+        try:
+            url = self.chosen_url()
+        except ConfigurationError as exc:
+            QMessageBox.warning(self, "Settings", exc.describe())
+            return
+        self.store.theme = str(self.theme.currentData())
+        self.store.confidence_threshold = self.threshold.value() / 100.0
+        self.store.sync()
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, self.store.theme)
+        changed = url != self.settings.database_url
+        if changed:
+            self.save_database(url)
+        self.accept()
+        if changed:
+            self._ask_restart(url)
+
+    def save_database(self, url: str | None) -> str:
+        """Persist the choice: URL without password in the settings file, password to keyring/memory."""
+        if url is None:
+            write_settings_file(self.settings.data_dir, {"database_url": None})
+            return "embedded"
+        bare, password = credentials.split_password(url)
+        write_settings_file(self.settings.data_dir, {"database_url": bare})
+        storage = credentials.store_password(bare, password) if password else "none"
+        self.password_storage = storage
+        return storage
+
+    def _ask_restart(self, url: str | None) -> None:
+        new_settings = dataclasses.replace(self.settings, database_url=url)
+        parent = self.parentWidget()
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Restart the connection?",
+            "The database setting changed. Close the current connection and connect to "
+            + ("the embedded database" if url is None else "the shared server")
+            + " now?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            parent,
+        )
+        box.setObjectName("restartQuestion")
+        if url is not None and not credentials.keyring_available():
+            box.setInformativeText("The password is kept in memory for this session only.")
+        box.finished.connect(
+            lambda result: (
+                self.restart_requested.emit(new_settings)
+                if result == QMessageBox.StandardButton.Yes
+                else None
+            )
+        )
+        self._restart_box = box
+        box.open()

@@ -1,0 +1,1 @@
+"""Import wizard (pages in import_wizard.py, core calls in service.py)."""
