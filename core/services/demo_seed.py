@@ -2,7 +2,9 @@
 
 Deterministic (fixed random seed, UUIDv5 keys) and idempotent: running it twice adds nothing.
 Everything is written through tenant-scoped units of work as the current consultant, so the
-data passes the same row-level security as real work.
+data passes the same row-level security as real work; flows are created and brought to their
+phase through `core.flows` (the one write path for flow state), and each demo flow's stored
+artefacts match its flags, so `reconcile` finds nothing to repair.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -18,23 +21,15 @@ from core.bootstrap import Core
 from core.db.models import (
     Asset,
     DataImport,
-    DiscoveryFlow,
-    FlowEvent,
     ImportFieldMapping,
     MasterFlow,
     RawImportRecord,
 )
+from core.flows import PHASES, complete_phase, create_discovery_flow, mark_import_completed
 from core.services import tenancy
+from core.uow import UnitOfWork
 
 NAMESPACE = uuid.UUID("6f1c2a4e-4a59-4d7b-9b1e-6c1f0f1d2e3a")
-PHASES = (
-    "data_import",
-    "field_mapping",
-    "data_cleansing",
-    "asset_inventory",
-    "dependency_analysis",
-    "tech_debt_assessment",
-)
 
 
 @dataclass(frozen=True)
@@ -152,6 +147,34 @@ def _asset_rows(demo: DemoEngagement, count: int, rng: random.Random) -> list[di
     return rows
 
 
+def _demo_analyses(filename: str, assets: int) -> dict[str, dict[str, Any]]:
+    """What the demo's analysis phases leave behind, stored when those phases complete."""
+    return {
+        "dependency_analysis": {
+            "dependencies": {"source": filename, "assets_analysed": assets, "edges": 0, "demo": True}
+        },
+        "tech_debt_assessment": {
+            "tech_debt_analysis": {
+                "source": filename,
+                "unsupported_os": 0,
+                "assets_assessed": assets,
+                "demo": True,
+            }
+        },
+    }
+
+
+def _advance_demo_flow(
+    uow: UnitOfWork, flow_id: uuid.UUID, done: int, extras: dict[str, dict[str, Any]]
+) -> None:
+    """Bring a demo flow to its phase through the one write path (no direct flag writes)."""
+    for phase in PHASES[:done]:
+        if phase == PHASES[0]:
+            mark_import_completed(uow, flow_id)
+        else:
+            complete_phase(uow, flow_id, phase, extra_updates=extras.get(phase), commit=False)
+
+
 def seed_demo(core: Core, *, assets_per_engagement: int = 100) -> dict[str, int]:
     """Create the demo data where missing; returns counts of what was added."""
     added = {"clients": 0, "imports": 0, "flows": 0, "assets": 0}
@@ -183,7 +206,9 @@ def seed_demo(core: Core, *, assets_per_engagement: int = 100) -> dict[str, int]
                         **scope,
                     )
                 )
-                slice_ = assets[n * 30 : n * 30 + 40]
+                s.flush()
+                # done == 0: the file is still being imported (no rows yet), so nothing is complete
+                slice_ = assets[n * 30 : n * 30 + 40] if done else []
                 columns = [
                     "Name",
                     "FQDN",
@@ -202,11 +227,11 @@ def seed_demo(core: Core, *, assets_per_engagement: int = 100) -> dict[str, int]
                         filename=filename,
                         file_size=2048 + 180 * len(slice_),
                         source_system=source,
-                        status="completed",
+                        status="completed" if done else "pending",
                         columns=columns,
                         total_records=len(slice_),
                         processed_records=len(slice_),
-                        completed_at=started + timedelta(minutes=2),
+                        completed_at=started + timedelta(minutes=2) if done else None,
                         imported_by=core.user_id,
                         mime_type="text/csv"
                         if filename.endswith(".csv")
@@ -249,7 +274,7 @@ def seed_demo(core: Core, *, assets_per_engagement: int = 100) -> dict[str, int]
                     "application_name",
                     "business_owner",
                 )
-                for pos, (col, target) in enumerate(zip(columns, targets, strict=True)):
+                for pos, (col, target) in enumerate(zip(columns, targets, strict=True) if done else ()):
                     status = "approved" if done >= 2 else "suggested"
                     s.add(
                         ImportFieldMapping(
@@ -267,39 +292,13 @@ def seed_demo(core: Core, *, assets_per_engagement: int = 100) -> dict[str, int]
                             **scope,
                         )
                     )
-                completed = list(PHASES[: min(done, 6)])
-                flags = {f"{p}_completed": p in completed for p in PHASES}
-                status = "completed" if done >= 6 else ("waiting_for_review" if done == 1 else "running")
-                current = PHASES[min(done, 5)]
-                s.add(
-                    DiscoveryFlow(
-                        id=flow_id,
-                        master_flow_id=master_id,
-                        data_import_id=import_id,
-                        flow_name=f"Discovery of {filename}",
-                        status=status,
-                        current_phase=current,
-                        phases_completed=completed,
-                        progress_percentage=round(100 * len(completed) / 6, 1),
-                        started_at=started,
-                        completed_at=started + timedelta(days=3) if done >= 6 else None,
-                        created_by=core.user_id,
-                        flow_state={"demo": True},
-                        **scope,
-                        **flags,
-                    )
-                )
                 s.flush()
-                s.add(
-                    FlowEvent(
-                        flow_id=flow_id,
-                        master_flow_id=master_id,
-                        event_type="flow_created",
-                        data={"source": filename},
-                        actor=core.identity.label,
-                        actor_user_id=core.user_id,
-                        **scope,
-                    )
+                create_discovery_flow(
+                    uow,
+                    data_import_id=import_id,
+                    flow_name=f"Discovery of {filename}",
+                    master_flow_id=master_id,
+                    flow_id=flow_id,
                 )
                 added["imports"] += 1
                 added["flows"] += 1
@@ -321,6 +320,8 @@ def seed_demo(core: Core, *, assets_per_engagement: int = 100) -> dict[str, int]
                             )
                         )
                         added["assets"] += 1
+                    s.flush()
+                _advance_demo_flow(uow, flow_id, done, _demo_analyses(filename, len(slice_)))
             # the rest of the estate, known but not yet tied to an import of this demo
             for a in assets:
                 asset_id = _uid(ref.engagement_id, "asset", a["hostname"])

@@ -1,0 +1,147 @@
+"""Read API for the GUI timeline and the CLI: the contract-shaped status and a per-phase timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.db.models import DataImport, DiscoveryFlow, FlowEvent
+from core.flows.derived import refresh_derived_flags
+from core.flows.errors import FlowNotFoundError
+from core.flows.phases import COMPLETED, FLAG_FIELDS, PHASE_FLAG_MAP, PHASES, position
+from core.flows.store import as_uuid, load_flow
+from core.services import tenancy
+from core.uow import Tenant, UnitOfWork
+
+
+def status_dict(flow: DiscoveryFlow) -> dict[str, Any]:
+    """Exactly the `flow status --json` shape of the CLI contract."""
+    error = None
+    if flow.error_message is not None or flow.error_phase is not None:
+        error = {"message": flow.error_message, "phase": flow.error_phase, "details": flow.error_details}
+    return {
+        "flow_id": str(flow.id),
+        "status": flow.status,
+        "current_phase": flow.current_phase,
+        "phases_completed": list(flow.phases_completed or []),
+        "progress_percentage": flow.progress_percentage,
+        "flags": {flag: bool(getattr(flow, flag)) for flag in FLAG_FIELDS},
+        "version": flow.version,
+        "error": error,
+    }
+
+
+def flow_status(uow: UnitOfWork, flow_id: uuid.UUID | str, *, write_through: bool = True) -> dict[str, Any]:
+    """The flow's state; with `write_through` a stale derivable flag is corrected first (one commit)."""
+    if write_through:
+        refresh_derived_flags(uow, flow_id)
+    return status_dict(load_flow(uow, flow_id))
+
+
+def locate_flow(core: Core, flow_id: uuid.UUID | str) -> Tenant:
+    """The tenant (engagement) a flow belongs to, among those the consultant may see.
+
+    Row-level security only shows rows inside one engagement's transaction, so each visible
+    engagement is asked in turn; an id found in none raises `FlowNotFoundError`.
+    """
+    fid = as_uuid(flow_id)
+    for ref in tenancy.list_engagements(core.sessions):
+        tenant = core.tenant_for(ref)
+        with core.uow(tenant) as uow:
+            if uow.session.scalar(select(DiscoveryFlow.id).where(DiscoveryFlow.id == fid)) is not None:
+                return tenant
+    raise FlowNotFoundError.for_id(fid)
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return round((end - start).total_seconds(), 3) if start and end else None
+
+
+def flow_timeline(uow: UnitOfWork, flow_id: uuid.UUID | str) -> dict[str, Any]:
+    """Per phase: status, start/end (from the event log), duration, counts and errors."""
+    flow = load_flow(uow, flow_id)
+    events = uow.session.scalars(
+        select(FlowEvent)
+        .where(FlowEvent.flow_id == flow.id)
+        .order_by(FlowEvent.occurred_at, FlowEvent.created_at)
+    ).all()
+    try:
+        at = position(flow.current_phase)
+    except ValueError:
+        at = -1
+    import_counts = None
+    if flow.data_import_id is not None:
+        row = uow.session.execute(
+            select(DataImport.total_records, DataImport.processed_records, DataImport.failed_records).where(
+                DataImport.id == flow.data_import_id
+            )
+        ).first()
+        if row is not None:
+            import_counts = {"total": row[0], "processed": row[1], "failed": row[2]}
+    phases: list[dict[str, Any]] = []
+    for phase in PHASES:
+        started: datetime | None = None
+        ended: datetime | None = None
+        counts: dict[str, Any] | None = None
+        errors: list[dict[str, Any]] = []
+        attempts = 0
+        for ev in events:
+            data = ev.data or {}
+            became_current = (ev.event_type == "flow_created" and phase == PHASES[0]) or (
+                ev.event_type == "phase_advanced" and data.get("to") == phase
+            )
+            if became_current:
+                started = started or ev.occurred_at
+            elif ev.event_type == "phase_started" and ev.phase == phase:
+                attempts += 1
+                started = started or ev.occurred_at
+            elif ev.event_type in ("phase_advanced", "flag_repaired") and ev.phase == phase:
+                ended = ev.occurred_at
+                counts = data.get("counts") or counts
+            elif ev.event_type == "phase_failed" and ev.phase == phase:
+                errors.append(
+                    {
+                        "at": ev.occurred_at.isoformat(),
+                        "message": data.get("message"),
+                        "error_code": data.get("error_code"),
+                        "error_class": data.get("error_class"),
+                        "recovery_hint": data.get("recovery_hint"),
+                        "counts": data.get("counts"),
+                    }
+                )
+        if phase == PHASES[0] and counts is None:
+            counts = import_counts
+        done = bool(getattr(flow, PHASE_FLAG_MAP[phase]))
+        if done:
+            state = "completed"
+        elif flow.error_phase == phase and flow.status == "failed":
+            state = "failed"
+        elif PHASES.index(phase) == at:
+            state = {"paused": "paused", "cancelled": "cancelled"}.get(flow.status, "in_progress")
+        else:
+            state = "pending"
+        phases.append(
+            {
+                "phase": phase,
+                "status": state,
+                "started_at": started.isoformat() if started else None,
+                "ended_at": ended.isoformat() if ended and done else None,
+                "duration_seconds": _seconds(started, ended) if done else None,
+                "attempts": attempts,
+                "counts": counts,
+                "errors": errors,
+            }
+        )
+    return {
+        **status_dict(flow),
+        "flow_name": flow.flow_name,
+        "started_at": flow.started_at.isoformat() if flow.started_at else None,
+        "completed_at": flow.completed_at.isoformat() if flow.completed_at else None,
+        "is_completed": flow.current_phase == COMPLETED,
+        "phases": phases,
+        "events": len(events),
+    }
