@@ -154,7 +154,7 @@ def test_billion_laughs_in_shared_strings_is_refused(tmp_path: Path) -> None:
     add_shared_strings(path, billion_laughs("sst", "<si><t>&lol9;</t></si>"))
     started = time.monotonic()
     err = _refused(path)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 10  # refused from metadata, not by inflating it
     assert "entit" in err.message and "attack" in err.message
 
 
@@ -192,7 +192,7 @@ def test_xlsx_zip_bomb_by_compression_ratio(tmp_path: Path) -> None:
     replace_members(path, {}, extra={"xl/media/image1.bin": bytes(20 * 1024**2)})
     started = time.monotonic()
     err = _refused(path)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 10  # refused from metadata, not by inflating it
     assert "zip bomb" in err.message and err.details["member"] == "xl/media/image1.bin"
 
 
@@ -201,7 +201,7 @@ def test_zip_bomb_by_declared_size(tmp_path: Path) -> None:
     set_declared_size(path, "xl/worksheets/sheet1.xml", 3 * 1024**3)
     started = time.monotonic()
     err = _refused(path)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 10  # refused from metadata, not by inflating it
     assert "more than 2 GiB" in err.message
 
     csvs = tmp_path / "export.zip"
