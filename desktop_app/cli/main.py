@@ -15,10 +15,26 @@ from pathlib import Path
 from types import ModuleType
 
 from core.errors import MigrationDiscoveryError, UserInputError
-from desktop_app.cli import commands_db, commands_gui
+from desktop_app.cli import (
+    commands_assets,
+    commands_db,
+    commands_flow,
+    commands_gui,
+    commands_import,
+    commands_map,
+    commands_reconcile,
+)
 from desktop_app.cli.context import CommandContext
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (commands_gui, commands_db)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    commands_gui,
+    commands_db,
+    commands_flow,
+    commands_reconcile,
+    commands_assets,
+    commands_import,
+    commands_map,
+)
 
 
 class _Parser(argparse.ArgumentParser):
