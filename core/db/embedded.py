@@ -67,6 +67,30 @@ class EmbeddedServer:
                 hint="check free disk space and permissions, or delete the folder to start afresh",
             ) from exc
 
+        self._tune()
+
+    def _tune(self) -> None:
+        """Configure the laptop server for bulk imports, once (takes effect after one restart).
+
+        `wal_level = minimal`: a table created in the loading transaction (each import's raw-rows
+        partition) is written without WAL and fsynced at commit — still crash-safe, but no
+        replication or point-in-time recovery, which a single-user embedded server never uses.
+        """
+        import psycopg
+
+        with psycopg.connect(self.url(database="postgres").replace("+psycopg", ""), autocommit=True) as conn:
+            row = conn.execute("SHOW wal_level").fetchone()
+            if row is not None and row[0] == "minimal":
+                return
+            conn.execute("ALTER SYSTEM SET wal_level = 'minimal'")
+            conn.execute("ALTER SYSTEM SET max_wal_senders = 0")
+        # Restart now if no other process uses the server; otherwise it applies on its next start.
+        import pgserver
+
+        assert self._server is not None
+        self._server.cleanup()  # type: ignore[attr-defined]
+        self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+
     @property
     def socket_dir(self) -> str:
         assert self._server is not None, "start() first"

@@ -15,6 +15,13 @@ from core.db import migrate
 from core.db.models import Base
 
 IGNORED_TABLES = {"alembic_version"}
+RAW_PARTITION_PREFIX = "raw_import_records_"  # one partition per import plus the default one
+
+
+def _is_model_table(name: str) -> bool:
+    return name not in IGNORED_TABLES and not name.startswith(RAW_PARTITION_PREFIX)
+
+
 APP_ROLE = "md_app"
 
 
@@ -54,7 +61,7 @@ def schema_differences(engine: Engine) -> list[str]:
             conn,
             opts={
                 "compare_type": True,
-                "include_name": lambda name, type_, parent: not (type_ == "table" and name in IGNORED_TABLES),
+                "include_name": lambda name, type_, parent: type_ != "table" or _is_model_table(name),
             },
         )
         problems += [_describe(d) for d in compare_metadata(ctx, Base.metadata)]
@@ -63,7 +70,7 @@ def schema_differences(engine: Engine) -> list[str]:
             text(
                 "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner)"
                 " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
+                " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
             )
         ).all()
         for name, rls, forced, _owner in tables:
@@ -79,6 +86,21 @@ def schema_differences(engine: Engine) -> list[str]:
             ).scalar_one()
             if policies == 0:
                 problems.append(f"table {name} has no row-level security policy")
+        # Partitions are reached only through their parent (and its policies): the application
+        # role must hold no privilege on any of them.
+        exposed = (
+            conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE n.nspname = 'public' AND c.relispartition"
+                    " AND has_table_privilege(:r, c.oid, 'SELECT, INSERT, UPDATE, DELETE')"
+                ),
+                {"r": APP_ROLE},
+            )
+            .scalars()
+            .all()
+        )
+        problems += [f"partition {t} is directly accessible to {APP_ROLE}" for t in exposed]
         for table, column in conn.execute(
             text(
                 "SELECT table_name, column_name FROM information_schema.columns"

@@ -212,8 +212,10 @@ def _import_table(
             uow.session.flush()
             name = flow_name or f"Import of {display}" + (f" ({info.sheet})" if info.sheet else "")
             flow = create_discovery_flow(uow, data_import_id=import_id, flow_name=name[:300])
+            partition = copy_writer.create_partition(cur, import_id)
             rows = copy_writer.insert_records(
                 cur,
+                partition=partition,
                 import_id=import_id,
                 client_account_id=tenant.client_account_id,
                 engagement_id=tenant.engagement_id,
@@ -238,6 +240,7 @@ def _import_table(
                     hint="check that you picked the right file" + (" and sheet" if info.sheets else ""),
                 )
             reporter.report("finishing", rows, rows, force=True)
+            copy_writer.attach_partition(cur, import_id)
             mark_import_completed(uow, flow.id)
             # a new dict: the JSONB attribute does not track in-place changes
             record.import_metadata = {

@@ -304,13 +304,6 @@ def _create_tables() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_imports")),
-        # Target of raw_import_records' composite foreign key (one check per raw row, not three).
-        sa.UniqueConstraint(
-            "id",
-            "client_account_id",
-            "engagement_id",
-            name=op.f("uq_data_imports_id_client_account_id_engagement_id"),
-        ),
     )
     op.create_index(
         op.f("ix_data_imports_client_account_id_engagement_id"),
@@ -497,20 +490,13 @@ def _create_tables() -> None:
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        # One composite key to the import (which carries the tenant keys) instead of three: bulk
-        # imports pay one referential check per row, and a raw row cannot point at another
-        # tenant's import.
-        sa.ForeignKeyConstraint(
-            ["data_import_id", "client_account_id", "engagement_id"],
-            ["data_imports.id", "data_imports.client_account_id", "data_imports.engagement_id"],
-            name=op.f("fk_raw_import_records_data_import_id_data_imports"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_raw_import_records")),
+        sa.PrimaryKeyConstraint("id", "data_import_id", name=op.f("pk_raw_import_records")),
         sa.UniqueConstraint(
             "data_import_id", "record_index", name=op.f("uq_raw_import_records_data_import_id_record_index")
         ),
+        postgresql_partition_by="LIST (data_import_id)",
     )
+    op.execute("CREATE TABLE raw_import_records_default PARTITION OF raw_import_records DEFAULT")
     op.create_index(
         op.f("ix_raw_import_records_client_account_id_engagement_id"),
         "raw_import_records",
@@ -937,6 +923,67 @@ AS $$
 $$;
 """
 
+RAW_PARTITION_FUNCTIONS = """
+CREATE FUNCTION md_raw_partition_name(imp uuid) RETURNS text LANGUAGE sql IMMUTABLE
+AS $$ SELECT 'raw_import_records_' || replace(imp::text, '-', '') $$;
+
+-- A fresh partition for one import's rows, created in the importing transaction. Pinned to the
+-- import's tenant by a CHECK constraint; the application may only INSERT into it, until attached.
+CREATE FUNCTION md_create_raw_partition(imp uuid) RETURNS text LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_catalog
+AS $$
+DECLARE
+  part text := md_raw_partition_name(imp);
+  cid uuid;
+  eid uuid;
+BEGIN
+  IF coalesce((SELECT md_tenant_role()), '') NOT IN ('lead', 'member') THEN
+    RAISE EXCEPTION 'not allowed to write to this engagement' USING ERRCODE = '42501';
+  END IF;
+  SELECT client_account_id, engagement_id INTO cid, eid FROM data_imports
+   WHERE id = imp AND client_account_id = md_current_client() AND engagement_id = md_current_engagement();
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'import % is not part of this engagement', imp USING ERRCODE = '42704';
+  END IF;
+  EXECUTE format('CREATE TABLE %I (LIKE raw_import_records INCLUDING DEFAULTS)', part);
+  EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (data_import_id = %L'
+                 ' AND client_account_id = %L AND engagement_id = %L)',
+                 part, part || '_tenant', imp, cid, eid);
+  EXECUTE format('GRANT INSERT ON %I TO md_app', part);
+  RETURN part;
+END $$;
+
+-- Attach the loaded partition (indexes are built in bulk here) and take back the INSERT grant.
+CREATE FUNCTION md_attach_raw_partition(imp uuid) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_catalog
+AS $$
+DECLARE
+  part text := md_raw_partition_name(imp);
+BEGIN
+  IF coalesce((SELECT md_tenant_role()), '') NOT IN ('lead', 'member') THEN
+    RAISE EXCEPTION 'not allowed to write to this engagement' USING ERRCODE = '42501';
+  END IF;
+  IF to_regclass(part) IS NULL THEN
+    RAISE EXCEPTION 'no partition was created for import %', imp USING ERRCODE = '42P01';
+  END IF;
+  EXECUTE format('REVOKE ALL ON %I FROM md_app', part);
+  EXECUTE format('ALTER TABLE raw_import_records ATTACH PARTITION %I FOR VALUES IN (%L)', part, imp);
+END $$;
+
+-- Deleting an import (directly or by cascade from its engagement or client) removes its rows.
+CREATE FUNCTION md_drop_import_rows() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_catalog
+AS $$
+BEGIN
+  DELETE FROM raw_import_records_default WHERE data_import_id = OLD.id;
+  EXECUTE format('DROP TABLE IF EXISTS %I', md_raw_partition_name(OLD.id));
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER data_imports_drop_raw_rows AFTER DELETE ON data_imports
+  FOR EACH ROW EXECUTE FUNCTION md_drop_import_rows();
+"""
+
 IN_SCOPE = "client_account_id = md_current_client() AND engagement_id = md_current_engagement()"
 CAN_READ = "(SELECT md_tenant_role()) IS NOT NULL"
 CAN_WRITE = "(SELECT md_tenant_role()) IN ('lead', 'member')"
@@ -987,6 +1034,7 @@ def _security_up() -> None:
         """
     )
     op.execute(FUNCTIONS)
+    op.execute(RAW_PARTITION_FUNCTIONS)
     op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
     # A consultant's login checks the schema revision on connect (shared mode): read-only.
     op.execute(f"GRANT SELECT ON alembic_version TO {APP_ROLE}")
@@ -1004,6 +1052,8 @@ def _security_up() -> None:
     for statement in _policies():
         op.execute(statement)
     for fn in (
+        "md_create_raw_partition(uuid)",
+        "md_attach_raw_partition(uuid)",
         "md_current_client()",
         "md_current_engagement()",
         "md_tenant_role()",
@@ -1024,7 +1074,9 @@ def _security_down() -> None:
 
 def _drop_functions() -> None:
     op.execute(
-        "DROP FUNCTION IF EXISTS md_tenant_role(), md_is_engagement_member(uuid),"
+        "DROP FUNCTION IF EXISTS md_create_raw_partition(uuid), md_attach_raw_partition(uuid),"
+        " md_drop_import_rows(), md_raw_partition_name(uuid),"
+        " md_tenant_role(), md_is_engagement_member(uuid),"
         " md_is_client_member(uuid), md_current_client(), md_current_engagement()"
     )
     # The group role is cluster-wide: drop it unless another database still grants it something.

@@ -143,8 +143,8 @@ def test_cli_start_up_loads_no_heavy_packages() -> None:
     """`--help` (and so every command's start) must not pay for Qt, SQLAlchemy or Alembic."""
     code = (
         "import sys; from desktop_app.cli.main import build_parser; build_parser();"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'PySide6', 'sqlalchemy', 'alembic', 'crewai',"
-        " 'torch', 'onnxruntime', 'pandas'}); print(','.join(heavy))"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'PySide6', 'sqlalchemy', 'alembic',"
+        " 'crewai', 'torch', 'onnxruntime', 'pandas'}); print(','.join(heavy))"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert res.returncode == 0, res.stderr

@@ -94,7 +94,8 @@ def test_every_model_table_is_covered_by_the_migrations_policies(empty_db: str) 
     with psycopg.connect(_libpq(empty_db)) as conn:
         rows = conn.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relrowsecurity AND c.relforcerowsecurity"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
+            " AND c.relrowsecurity AND c.relforcerowsecurity"
         ).fetchall()
     forced = {r[0] for r in rows}
     assert {t.name for t in Base.metadata.sorted_tables} <= forced

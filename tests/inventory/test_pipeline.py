@@ -100,7 +100,7 @@ def test_lineage_of_a_field_leads_to_the_exact_raw_cell(core: Core, tenant: Tena
     assert lin["import_id"] == str(estate.rvtools.import_id) and lin["record_index"] == 2
     assert lin["source_column"] == "Memory" and lin["raw_value"] == "16384" and "scale" in lin["rule"]
     with core.uow(tenant) as uow:
-        rec = uow.session.get(RawImportRecord, uuid.UUID(lin["record_id"]))
+        rec = uow.session.get(RawImportRecord, (uuid.UUID(lin["record_id"]), uuid.UUID(lin["import_id"])))
         assert rec is not None
         imp_cols = ["VM", "DNS Name", "Primary IP Address", "Memory"]
         assert rec.cells[imp_cols.index("Memory")] == lin["raw_value"]
