@@ -35,6 +35,17 @@ def _check_writable(data_dir: Path) -> None:
         ) from exc
 
 
+# Laptop-server settings for bulk imports (pg_settings units: kB for memory). `temp_buffers` keeps
+# an import's staging table in memory; `maintenance_work_mem` sorts a partition's index builds in
+# memory.
+EMBEDDED_SETTINGS = {
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "temp_buffers": "32768",  # 8 kB pages: 256 MB, allocated only by sessions that use temp tables
+    "maintenance_work_mem": "262144",  # kB: 256 MB
+}
+
+
 class EmbeddedServer:
     """Starts (or attaches to) the embedded server and hands out connection URLs."""
 
@@ -79,11 +90,15 @@ class EmbeddedServer:
         import psycopg
 
         with psycopg.connect(self.url(database="postgres").replace("+psycopg", ""), autocommit=True) as conn:
-            row = conn.execute("SHOW wal_level").fetchone()
-            if row is not None and row[0] == "minimal":
+            current = dict(
+                conn.execute(
+                    "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", (list(EMBEDDED_SETTINGS),)
+                ).fetchall()
+            )
+            if all(current.get(k) == v for k, v in EMBEDDED_SETTINGS.items()):
                 return
-            conn.execute("ALTER SYSTEM SET wal_level = 'minimal'")
-            conn.execute("ALTER SYSTEM SET max_wal_senders = 0")
+            for name, value in EMBEDDED_SETTINGS.items():
+                conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
         # Restart now if no other process uses the server; otherwise it applies on its next start.
         import pgserver
 
