@@ -200,6 +200,36 @@ def _maybe_finish(
     return True, not result.was_idempotent
 
 
+def _record_decision(
+    uow: UnitOfWork,
+    ctx: _Ctx,
+    row: ImportFieldMapping,
+    before: memory.RowState,
+    old_target: str | None,
+    action: str,
+    actor: str | None,
+    extra: dict[str, Any],
+) -> None:
+    """The audit event of one decision: what changed on which column, by whom."""
+    store.record_event(
+        uow,
+        ctx.imp,
+        ctx.flow,
+        f"mapping_{action}",
+        {
+            "mapping_id": str(row.id),
+            "source_field": row.source_field,
+            "old_target": old_target,
+            "new_target": row.target_field,
+            "old_status": before.status,
+            "new_status": row.status,
+            "mapping_version": row.version,
+            "actor": actor,
+            **extra,
+        },
+    )
+
+
 def _decide(
     uow: UnitOfWork,
     mapping_id: uuid.UUID | str,
@@ -241,23 +271,7 @@ def _decide(
             row.approved_at = store.now()
         _flush(uow, row, expected_version)
         learned = memory.learn(uow, row, before, memory.RowState.of(row))
-        store.record_event(
-            uow,
-            ctx.imp,
-            ctx.flow,
-            f"mapping_{action}",
-            {
-                "mapping_id": str(row.id),
-                "source_field": row.source_field,
-                "old_target": old_target,
-                "new_target": row.target_field,
-                "old_status": before.status,
-                "new_status": row.status,
-                "mapping_version": row.version,
-                "actor": tenant.actor,
-                **extra,
-            },
-        )
+        _record_decision(uow, ctx, row, before, old_target, action, tenant.actor, extra)
         uow.session.flush()
         completed, advanced = (
             _maybe_finish(uow, ctx.imp, ctx.flow, reason="every column decided")
@@ -479,25 +493,12 @@ def _bulk(
     learned = False
     for row, before, old_target, action, why in changed:
         learned |= memory.learn(uow, row, before, memory.RowState.of(row))
-        store.record_event(
-            uow,
-            ctx.imp,
-            ctx.flow,
-            f"mapping_{action}",
-            {
-                "mapping_id": str(row.id),
-                "source_field": row.source_field,
-                "old_target": old_target,
-                "new_target": row.target_field,
-                "old_status": before.status,
-                "new_status": row.status,
-                "mapping_version": row.version,
-                "actor": tenant.actor,
-                "via": via,
-                **({"reason": why} if why else {}),
-                **({"confidence": row.confidence_score} if action == "approved" else {}),
-            },
-        )
+        extra = {
+            "via": via,
+            **({"reason": why} if why else {}),
+            **({"confidence": row.confidence_score} if action == "approved" else {}),
+        }
+        _record_decision(uow, ctx, row, before, old_target, action, tenant.actor, extra)
     uow.session.flush()
     completed, advanced = (
         _maybe_finish(uow, ctx.imp, ctx.flow, reason=f"every column decided ({via})")
