@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.ctx = ScreenContext(tasks=tasks, settings=self.store, navigate=self.navigate)
         self.sidebar = Sidebar()
         self.sidebar.selection_changed.connect(self._on_selection)
+        self.sidebar.open_requested.connect(self.navigate)  # an engagement → its asset inventory
         self.stack = QStackedWidget()
         self.stack.setObjectName("screenStack")
         self.startup = StartupPage()

@@ -6,9 +6,9 @@ write touches engagements, imports or flows, and must keep the user's expansion 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QTreeView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeView, QWidget
 
 from core.services.gui_queries import ClientNode
 from desktop_app.screens.registry import Selection
@@ -105,9 +105,14 @@ class NavigationModel(QStandardItemModel):
 
 
 class Sidebar(QTreeView):
-    """The tree view; emits `selection_changed(Selection)` when the user picks a node."""
+    """The tree view; emits `selection_changed(Selection)` when the user picks a node.
+
+    Double-click (or Enter) on an engagement, or its context menu, emits
+    `open_requested("assets", selection)`: the engagement's asset inventory.
+    """
 
     selection_changed = Signal(object)
+    open_requested = Signal(str, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +129,9 @@ class Sidebar(QTreeView):
         self.collapsed.connect(lambda idx: self._loading or self._collapsed.add(idx.data(KEY_ROLE)))
         self.expanded.connect(lambda idx: self._collapsed.discard(idx.data(KEY_ROLE)))
         self.empty_text = "Loading engagements…"
+        self.activated.connect(self._activated)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
 
     def load(self, clients: list[ClientNode]) -> None:
         """Replace the tree, keeping expanded nodes and the current node when they still exist."""
@@ -187,3 +195,20 @@ class Sidebar(QTreeView):
             return
         sel = current.data(SELECTION_ROLE) if current.isValid() else None
         self.selection_changed.emit(sel if isinstance(sel, Selection) else Selection())
+
+    def _activated(self, index: QModelIndex) -> None:
+        sel = index.data(SELECTION_ROLE) if index.isValid() else None
+        if index.data(KIND_ROLE) == "engagement" and isinstance(sel, Selection):
+            self.open_requested.emit("assets", sel)
+            persistent = QPersistentModelIndex(index)  # the double-click toggles expansion after this
+            QTimer.singleShot(0, lambda: persistent.isValid() and self.expand(QModelIndex(persistent)))
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.indexAt(pos)
+        sel = index.data(SELECTION_ROLE) if index.isValid() else None
+        if index.data(KIND_ROLE) != "engagement" or not isinstance(sel, Selection):
+            return
+        menu = QMenu(self)
+        menu.addAction("Open asset inventory", lambda: self.open_requested.emit("assets", sel))
+        menu.popup(self.viewport().mapToGlobal(pos))
+        self._menu = menu

@@ -45,6 +45,7 @@ ACTION_PAUSE = "timeline.pause"
 ACTION_RESUME = "timeline.resume"
 ACTION_CANCEL = "timeline.cancel"
 ACTION_OPEN_MAPPING = "timeline.open_mapping"
+ACTION_OPEN_ASSETS = "timeline.open_assets"
 ACTION_REFRESH = "timeline.refresh"
 
 POLL_MS = 1000
@@ -98,6 +99,7 @@ class TimelineScreen(Screen):
             (ACTION_RESUME, "Resume", self.resume, None),
             (ACTION_CANCEL, "Cancel flow", self.cancel_flow, None),
             (ACTION_OPEN_MAPPING, "Open mapping review", self.open_mapping, None),
+            (ACTION_OPEN_ASSETS, "Open asset inventory", self.open_assets, None),
         ):
             action = QAction(text, self)
             action.setObjectName(action_id)
@@ -209,6 +211,7 @@ class TimelineScreen(Screen):
             a[ACTION_CANCEL],
             None,
             a[ACTION_OPEN_MAPPING],
+            a[ACTION_OPEN_ASSETS],
             a[ACTION_REFRESH],
         ]
 
@@ -327,6 +330,7 @@ class TimelineScreen(Screen):
             ACTION_RESUME: bool(view) and status == "paused",
             ACTION_CANCEL: bool(view) and status not in ("completed", "cancelled", ""),
             ACTION_OPEN_MAPPING: self.selection.import_id is not None,
+            ACTION_OPEN_ASSETS: _phase_completed(view, "asset_inventory"),
         }
         for action_id, on in enabled.items():
             self.actions_by_id[action_id].setEnabled(on)
@@ -434,6 +438,15 @@ class TimelineScreen(Screen):
 
     def open_mapping(self) -> None:
         self.ctx.navigate("mapping_review", self.selection)
+
+    def open_assets(self) -> None:
+        """ "Asset inventory completed" → the engagement's assets (data quality of this import too)."""
+        self.ctx.navigate("assets", self.selection)
+
+
+def _phase_completed(view: TimelineView | None, phase: str) -> bool:
+    found = view.phase(phase) if view is not None else None
+    return found is not None and found.status == "completed"
 
 
 def _html(text: str) -> str:

@@ -1,0 +1,1 @@
+"""Asset inventory screen: lazy table, lineage panel, duplicate review, data quality, export."""
