@@ -12,6 +12,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from core.config import Settings
@@ -90,6 +91,21 @@ def build_window(settings: Settings, store: SettingsStore | None = None) -> tupl
     return window, tasks
 
 
+def _quit_on_termination(window: MainWindow) -> None:
+    """SIGTERM / SIGINT cancel running work and close the window, so the embedded server stops too."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        QTimer.singleShot(0, window.terminate)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    # Python runs signal handlers only between bytecodes: wake the interpreter while Qt idles.
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+
+
 def run(settings: Settings) -> int:
     app = application()
     store = SettingsStore()
@@ -100,6 +116,7 @@ def run(settings: Settings) -> int:
         return 0
     settings = with_stored_password(dataclasses.replace(settings, identity=identity))
     window, tasks = build_window(settings, store)
+    _quit_on_termination(window)
     try:
         return app.exec()
     finally:

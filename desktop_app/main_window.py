@@ -412,6 +412,12 @@ class MainWindow(QMainWindow):
         self.tasks.shutdown()
         event.accept()
 
+    def terminate(self) -> None:
+        """Close without asking (the session is ending): cancel running work, then quit."""
+        self._closing = True
+        self.tasks.cancel_all()
+        self.close()
+
     def _close_answer(self, result: int) -> None:
         if result == QMessageBox.StandardButton.Yes:
             self._closing = True
