@@ -66,8 +66,11 @@ def with_stored_password(settings: Settings) -> Settings:
 def _bootstrap(settings: Settings) -> Core:
     """In the writer thread: import the core there too, so it loads while the GUI builds."""
     from core.bootstrap import bootstrap
+    from core.flows.metrics import serve_metrics_from_settings
 
-    return bootstrap(settings, identity=settings.identity)
+    core = bootstrap(settings, identity=settings.identity)
+    serve_metrics_from_settings(core.settings)  # Prometheus endpoint on localhost when configured
+    return core
 
 
 def build_window(settings: Settings, store: SettingsStore | None = None) -> tuple[MainWindow, TaskManager]:

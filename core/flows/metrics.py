@@ -76,5 +76,9 @@ def serve_metrics_from_settings(settings: Settings) -> int | None:
     except ValueError:
         log.warning("ignoring metrics_port %r in the settings file: not a port number", raw)
         return None
-    serve_metrics(port)
+    try:
+        serve_metrics(port)
+    except OSError as exc:  # port taken: the app works on, the endpoint is reported missing
+        log.warning("metrics endpoint not started on port %d: %s", port, exc)
+        return None
     return port
