@@ -51,14 +51,23 @@ def _mode(values: list[int]) -> int:
     return min(v for v, c in tally.items() if c == top)
 
 
-def _looks_like_header(values: list[str], table_width: int, *, distinct_share: float) -> bool:
-    """Wide enough for the table below it, mostly text, (mostly) distinct."""
+def _looks_like_header(
+    cells: list[str], table_width: int, *, distinct_share: float, all_text: bool = False
+) -> bool:
+    """Wide enough for the table below it, mostly text, (mostly) distinct.
+
+    Width counts the row's span, so a header with a blank cell inside it (`Hostname,,IP`) is
+    still as wide as its table; titles are narrow because they fill only the first cells.
+    """
+    values = _values(cells)
     n = len(values)
-    if n == 0 or n < math.ceil(0.7 * table_width):
+    if n == 0 or _span(cells) < math.ceil(0.7 * table_width) or n < math.ceil(0.5 * table_width):
         return False
     if table_width >= 2 and n < 2:
         return False
     textual = sum(1 for v in values if not _is_value_like(v))
+    if all_text and textual < n:
+        return False
     distinct = len({v.casefold() for v in values})
     return textual >= 0.75 * n and distinct >= distinct_share * n
 
@@ -66,10 +75,11 @@ def _looks_like_header(values: list[str], table_width: int, *, distinct_share: f
 def find_header(rows: list[list[str]]) -> int | None:
     """Index (into `rows`) of the header row.
 
-    A row qualifies when its number of non-empty cells is close to the modal width of the rows
-    following it (titles are narrow) and its cells are mostly distinct non-numeric text. If no
-    row does, duplicates are tolerated (exports that repeat header texts); failing that, the
-    widest row wins.
+    A row qualifies when its span is close to the modal width of the rows following it (titles
+    are narrow) and its cells are mostly distinct non-numeric text. Rows of text only are tried
+    first (a header with a repeated name must not lose to the data row below it); then rows with
+    some value-like cells; then duplicates are tolerated (exports that repeat header texts);
+    failing all, the widest row wins.
     """
     filled = [i for i, cells in enumerate(rows) if _span(cells)]
     if not filled:
@@ -77,10 +87,10 @@ def find_header(rows: list[list[str]]) -> int | None:
     widths: dict[int, int] = {}
     for k, i in enumerate(filled):
         followers = [_span(rows[j]) for j in filled[k + 1 : k + 1 + FOLLOWER_ROWS]]
-        widths[i] = _mode(followers) if followers else len(_values(rows[i]))
-    for distinct_share in (0.8, 0.0):
+        widths[i] = _mode(followers) if followers else _span(rows[i])
+    for distinct_share, all_text in ((0.5, True), (0.8, False), (0.0, False)):
         for i in filled:
-            if _looks_like_header(_values(rows[i]), widths[i], distinct_share=distinct_share):
+            if _looks_like_header(rows[i], widths[i], distinct_share=distinct_share, all_text=all_text):
                 return i
     return max(filled, key=lambda i: (len(_values(rows[i])), -i))
 

@@ -234,3 +234,20 @@ def test_utf16_without_bom_is_recognised(tmp_path: Path) -> None:
         assert table.info.encoding == "utf-16-le"
         assert table.info.column_names == ["Name", "Größe"]
         assert list(table.iter_rows()) == [(2, ["srv01", "12"])]
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "rows"),
+    [
+        ("Hostname,,IP\nweb01,x,10.0.0.1\ndb01,y,10.0.0.2\n", ["Hostname", "column_2", "IP"], 2),
+        ("Name,Name,,Unused,IP\na,b,c,,1.1.1.1\n", ["Name", "Name_2", "column_3", "Unused", "IP"], 1),
+    ],
+)
+def test_a_header_with_blank_or_repeated_cells_is_still_the_header(
+    tmp_path: Path, text: str, names: list[str], rows: int
+) -> None:
+    path = write_text(tmp_path / "blank-header.csv", text)
+    with open_table(path) as table:
+        assert table.info.header_row == 1
+        assert [c.name for c in table.info.columns] == names
+        assert len(list(table.iter_rows())) == rows
