@@ -38,20 +38,23 @@ def open_table(
     on line 3 ⇒ first data row 4); XLSX — the sheet row number; JSON — the 1-based position of
     the object in its array. The table holds file handles: use `with open_table(...) as table:`.
     """
-    # readers are imported on use: openpyxl (and numpy behind it) cost ~0.1 s at start-up
+    # each reader is imported only for its format: openpyxl (and numpy behind it) costs ~0.4 s
     from core.ingest.csv_reader import open_csv
-    from core.ingest.json_reader import open_json
-    from core.ingest.xlsx_reader import open_xlsx
-    from core.ingest.zip_reader import open_zip
 
     p = Path(path)
     display = display_name(p)
     fmt = detect_format(p)
     if fmt == "xlsx":
+        from core.ingest.xlsx_reader import open_xlsx
+
         return open_xlsx(p, display=display, sheet=sheet, header_row=header_row, skip_bad_rows=skip_bad_rows)
     if fmt == "json":
+        from core.ingest.json_reader import open_json
+
         return open_json(p, display=display, sheet=sheet, encoding=encoding, skip_bad_rows=skip_bad_rows)
     if fmt == "zip":
+        from core.ingest.zip_reader import open_zip
+
         return open_zip(
             p,
             display=display,
