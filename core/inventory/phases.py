@@ -141,7 +141,9 @@ def run_flow(
         raise UserInputError(
             f"{len(pending)} column mapping(s) still pending review: {', '.join(pending[:10])}"
             + (" ..." if len(pending) > 10 else ""),
-            hint="approve or reject them first (`migration-discovery map accept FLOW_ID --min-confidence X`)",
+            hint="decide them in the mapping review, or from scripts: `migration-discovery map accept"
+            " FLOW_ID --min-confidence X`, then `migration-discovery map finish FLOW_ID --auto` to leave"
+            " the rest unmapped",
             details={"pending_mappings": pending},
         )
     if current == "data_import":
