@@ -9,13 +9,11 @@ quality report, and one pair of same-named machines kept apart (a duplicate cand
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from inventory.builders import Made, make_import  # tests/inventory: the same import set-up
 
 from core.bootstrap import Core
-from core.db.models import DataImport, ImportFieldMapping, RawImportRecord
-from core.flows import create_discovery_flow, mark_import_completed
 from core.inventory.phases import run_flow
 from core.services.tenancy import EngagementRef
 from core.uow import Tenant
@@ -39,60 +37,6 @@ def host(i: int) -> str:
 
 def ip(i: int) -> str:
     return f"10.1.{i // 250}.{i % 250 + 1}"
-
-
-@dataclass(frozen=True)
-class Made:
-    import_id: uuid.UUID
-    flow_id: uuid.UUID
-
-
-def make_import(
-    core: Core,
-    tenant: Tenant,
-    filename: str,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[str | None]],
-    mappings: dict[str, str | tuple[str, dict[str, Any]]],
-    *,
-    source_system: str | None = None,
-) -> Made:
-    """An import as the import pipeline leaves it (raw cells), every column's mapping decided."""
-    scope = {"client_account_id": tenant.client_account_id, "engagement_id": tenant.engagement_id}
-    with core.uow(tenant) as uow:
-        s = uow.session
-        imp = DataImport(
-            filename=filename,
-            source_system=source_system,
-            status="completed",
-            columns=list(columns),
-            total_records=len(rows),
-            processed_records=len(rows),
-            **scope,
-        )
-        s.add(imp)
-        s.flush()
-        for i, cells in enumerate(rows, start=2):  # row 1 is the header, as in the file
-            s.add(RawImportRecord(data_import_id=imp.id, record_index=i, cells=list(cells), **scope))
-        for pos, col in enumerate(columns):
-            spec = mappings.get(col)
-            target, rules = spec if isinstance(spec, tuple) else (spec, None)
-            s.add(
-                ImportFieldMapping(
-                    data_import_id=imp.id,
-                    source_field=col,
-                    source_position=pos,
-                    target_field=target,
-                    confidence_score=0.9,
-                    status="approved" if target else "rejected",
-                    transformation_rules=rules,
-                    **scope,
-                )
-            )
-        flow = create_discovery_flow(uow, data_import_id=imp.id, flow_name=f"Discovery of {filename}")
-        mark_import_completed(uow, flow.id)
-        uow.commit()
-        return Made(imp.id, flow.id)
 
 
 @dataclass(frozen=True)
