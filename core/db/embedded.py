@@ -60,6 +60,7 @@ class EmbeddedServer:
         warnings.filterwarnings("ignore", module="platformdirs")
         import pgserver
 
+        self._initialise()
         try:
             try:
                 self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
@@ -79,6 +80,38 @@ class EmbeddedServer:
             ) from exc
 
         self._tune()
+
+    def _initialise(self) -> None:
+        """Create a new server's data directory with the bulk-import settings already in place.
+
+        Uses pgserver's own initialisation (system user and permissions when run as root), then
+        writes the settings before the first start, so a first run needs no restart.
+        """
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        from types import SimpleNamespace
+
+        from pgserver.postgres_server import PostgresServer
+
+        try:
+            self.pgdata.mkdir(parents=False, exist_ok=True)
+            system_user = None
+            if os.name != "nt" and os.geteuid() == 0:
+                from pgserver.utils import ensure_user_exists
+
+                system_user = "pgserver"
+                ensure_user_exists(system_user)
+            with PostgresServer._lock:
+                if (self.pgdata / "PG_VERSION").exists():
+                    return
+                PostgresServer.ensure_pgdata_inited(  # type: ignore[arg-type]
+                    SimpleNamespace(pgdata=self.pgdata, system_user=system_user, postgres_user=SUPERUSER)
+                )
+                with (self.pgdata / "postgresql.auto.conf").open("a", encoding="utf-8") as conf:
+                    for name, value in EMBEDDED_SETTINGS.items():
+                        conf.write(f"{name} = '{value}'\n")
+        except Exception as exc:  # pgserver.get_server reports a real failure with its log
+            log.warning("could not pre-initialise the embedded server (%s); pgserver will", exc)
 
     def _tune(self) -> None:
         """Configure the laptop server for bulk imports, once (takes effect after one restart).
