@@ -41,7 +41,7 @@ def _check_writable(data_dir: Path) -> None:
 EMBEDDED_SETTINGS = {
     "wal_level": "minimal",
     "max_wal_senders": "0",
-    "temp_buffers": "32768",  # 8 kB pages: 256 MB, allocated only by sessions that use temp tables
+    "temp_buffers": "65536",  # 8 kB pages: 512 MB, allocated only by sessions that use temp tables
     "maintenance_work_mem": "262144",  # kB: 256 MB
 }
 

@@ -55,7 +55,8 @@ def _idents(names: Iterable[str]) -> sql.Composed:
 
 def create_stage(cur: psycopg.Cursor, width: int, *, ordered: bool) -> None:
     """Create the staging table (ordered: identity `ord`; else a `rec` column filled by us)."""
-    lead = "ord bigint GENERATED ALWAYS AS IDENTITY" if ordered else "rec integer NOT NULL"
+    # a large sequence cache: one sequence access per 100k rows instead of one per row
+    lead = "ord bigint GENERATED ALWAYS AS IDENTITY (CACHE 100000)" if ordered else "rec integer NOT NULL"
     cols = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in stage_columns(width))
     cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(sql.Identifier(STAGE)))
     cur.execute(
