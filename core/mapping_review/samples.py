@@ -1,6 +1,6 @@
 """Bounded reads of an import's raw cells: the first records by index, never a scan.
 
-`raw_import_records` has a unique index on (data_import_id, record_index), so "the first N
+`raw_import_records` has a unique index on (tenant, data_import_id, record_index), so "the first N
 records of this import" is an index range scan that stops after N rows whatever the import's size
 (200 columns × 1,000,000 rows costs the same as 200 × 200).
 """

@@ -12,7 +12,6 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
@@ -72,8 +71,14 @@ class RawImportRecord(TenantMixin, Base):
 
     __tablename__ = "raw_import_records"
     __table_args__ = (
-        Index(None, "client_account_id", "engagement_id"),
-        UniqueConstraint("data_import_id", "record_index"),
+        # tenant columns first: this one index serves tenant scans and an import's ordered rows
+        UniqueConstraint(
+            "client_account_id",
+            "engagement_id",
+            "data_import_id",
+            "record_index",
+            name="uq_raw_import_records_tenant_import_record",
+        ),
         {"postgresql_partition_by": "LIST (data_import_id)"},
     )
 
