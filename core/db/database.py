@@ -135,10 +135,10 @@ def ensure_login_role(admin_engine: Engine, role: str) -> None:
 
 def check_schema_current(engine: Engine, url: str) -> None:
     """Refuse to work against a shared schema older (or newer) than this app's migrations."""
-    head = migrate.head_revision()
+    head = migrate.HEAD_REVISION
     try:
         with engine.connect() as conn:
-            current = migrate.current_revision(conn)
+            current = migrate.stored_revision(conn)
     except (OperationalError, DBAPIError) as exc:
         raise connection_error(url, exc) from exc
     if current == head:
@@ -182,7 +182,10 @@ def open_database(
             embedded=server,
         )
         if migrate_embedded:
-            migrate.upgrade(db.admin_url)
+            with db.admin_engine.connect() as conn:
+                current = migrate.stored_revision(conn)
+            if current != migrate.HEAD_REVISION:
+                migrate.upgrade(db.admin_url)
             ensure_login_role(db.admin_engine, LOCAL_ROLE)
     except MigrationDiscoveryError:
         server.stop()

@@ -118,3 +118,7 @@ def test_schema_check_refuses_an_older_shared_schema(empty_db: str) -> None:
         assert "newer" in str(err.value)
     finally:
         engine.dispose()
+
+
+def test_head_revision_constant_matches_the_scripts() -> None:
+    assert migrate.head_revision() == migrate.HEAD_REVISION
