@@ -54,7 +54,11 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     if command == "run":
         ensure_env("[test,semantic]")  # one environment for both commands
-        return subprocess.call([str(BIN / "migration-discovery"), *rest], cwd=ROOT)
+        app = [str(BIN / "migration-discovery"), *rest]
+        if os.name == "posix":  # become the app, so signals (Ctrl+C, SIGTERM) reach it directly
+            os.chdir(ROOT)
+            os.execv(app[0], app)
+        return subprocess.call(app, cwd=ROOT)
     ensure_env("[test,semantic]")
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     lint = subprocess.call([str(PY), "-m", "ruff", "check", "."], cwd=ROOT, env=env)
