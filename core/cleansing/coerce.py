@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from core.cleansing.fields import FieldSpec
-from core.mapping_review.rules import _MISS, _lookup, apply_rules, parse_bool, parse_number
+from core.mapping_review.rules import NOT_MAPPED, apply_rules, map_value, parse_bool, parse_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -751,10 +751,10 @@ class FieldCoercer:
             return None, None
         value = str(value).strip()
         if self._value_map is not None:
-            mapped = _lookup(self._value_map, value)
+            mapped = map_value(self._value_map, value)
             if mapped is None:
                 return None, None
-            if mapped is not _MISS:  # a mapped value is final: typed, never scaled or inverted
+            if mapped is not NOT_MAPPED:  # a mapped value is final: typed, never scaled or inverted
                 return self._mapped(raw, mapped)
         if self._case in ("lower", "upper", "title"):
             value = getattr(value, self._case)()

@@ -17,7 +17,6 @@ from core.db.models import DiscoveryFlow, ImportFieldMapping, User
 from core.mapping_review import samples as sampling
 from core.mapping_review import store
 from core.mapping_review.errors import MappingDecisionError, MappingNotFoundError
-from core.mapping_review.rules import apply_rules
 from core.mapping_review.types import ACCEPTED, EffectiveMapping, MappingCounts, MappingRow, PreviewPair
 from core.uow import UnitOfWork
 
@@ -166,11 +165,19 @@ def preview_transformation(
     if target not in _schema():
         raise MappingDecisionError(message=f"unknown target field {target!r}", column=row.source_field)
     use_rules = row.transformation_rules if rules is None else rules
-    kind = target_type(target, use_rules)
+    # The cleansing phase's own coercer: the preview shows exactly what cleansing will store.
+    from core.cleansing.coerce import FieldCoercer
+    from core.cleansing.fields import FieldSpec, asset_fields
+
+    unit = asset_fields()[target].unit if target in asset_fields() else None
+    coerce = FieldCoercer(FieldSpec(target, target_type(target, use_rules), unit), use_rules)
     out = []
     for raw in _raw_values(uow, row, n):
-        value, error = apply_rules(raw, use_rules, kind)
-        out.append(PreviewPair(raw=raw, value=value, error=error))
+        value, problem = coerce(raw)
+        if problem is not None:  # kept and reported, never dropped
+            out.append(PreviewPair(raw=raw, value=raw, error=problem.message))
+        else:
+            out.append(PreviewPair(raw=raw, value=value, error=None))
     return out
 
 

@@ -1,4 +1,4 @@
-"""Apply a mapping's transformation rules to one raw cell: pure, shared by preview and cleansing.
+"""Apply a mapping's transformation rules to one raw cell: pure; cleansing's coercer builds on it.
 
 `apply_rules(value, rules, target_type)` turns the text of one source cell into the value of the
 canonical field. It never touches the database and never raises for bad data: a value that does
@@ -81,7 +81,7 @@ _DATE_FORMATS = (
     "%b %d, %Y",
     "%Y%m%d",
 )
-_MISS = object()
+NOT_MAPPED = object()  # `map_value`: the value map has no entry for this text
 
 Result = tuple[Any, str | None]
 
@@ -111,10 +111,10 @@ def apply_rules(value: str | None, rules: Mapping[str, Any] | None, target_type:
 
     value_map = rules.get("value_map")
     if isinstance(value_map, Mapping) and value_map:
-        mapped = _lookup(value_map, text)
+        mapped = map_value(value_map, text)
         if mapped is None:
             return None, None
-        if mapped is not _MISS:
+        if mapped is not NOT_MAPPED:
             return _mapped_value(mapped, text, rules, target_type)
 
     case = rules.get("case")
@@ -129,14 +129,15 @@ def _split(text: str, sep: Any) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _lookup(value_map: Mapping[str, Any], text: str) -> Any:
+def map_value(value_map: Mapping[str, Any], text: str) -> Any:
+    """The mapped value for `text` (exact, then case/accent-insensitive), or NOT_MAPPED."""
     if text in value_map:
         return value_map[text]
     folded = fold(text)
     for key, mapped in value_map.items():
         if fold(str(key)) == folded:
             return mapped
-    return _MISS
+    return NOT_MAPPED
 
 
 def _mapped_value(mapped: Any, raw: str, rules: Mapping[str, Any], target_type: str) -> Result:
