@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import tenancy
 from core.config import Identity, Settings, fallback_identity, load_settings
 from core.db.database import LOCAL_ROLE, Database, open_database
 from core.errors import ConfigurationError, UserInputError
-from core.services import tenancy
-from core.uow import Tenant, UnitOfWork
+from core.uow import Tenant, UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Core:
     identity: Identity
     user_id: uuid.UUID
     _app_sessions: sessionmaker[Session] | None = field(default=None, repr=False)
+    _uows: UnitOfWorkFactory | None = field(default=None, repr=False)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -31,11 +32,18 @@ class Core:
             self._app_sessions = self.db.app_sessions()
         return self._app_sessions
 
+    @property
+    def uows(self) -> UnitOfWorkFactory:
+        """Units of work on the application role, with the process's commit hooks: what services take."""
+        if self._uows is None:
+            self._uows = UnitOfWorkFactory(self.sessions, user_id=self.user_id, actor=self.identity.label)
+        return self._uows
+
     def tenant_for(self, ref: tenancy.EngagementRef) -> Tenant:
-        return Tenant(ref.client_account_id, ref.engagement_id, self.user_id, self.identity.label)
+        return self.uows.tenant_for(ref)
 
     def uow(self, tenant: Tenant | None = None) -> UnitOfWork:
-        return UnitOfWork(self.sessions, tenant)
+        return self.uows(tenant)
 
     def engagement(
         self, client_name: str, engagement_name: str, *, create: bool = False

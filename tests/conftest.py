@@ -1,6 +1,6 @@
 """Shared fixtures: a real PostgreSQL for every test that needs one.
 
-By default an embedded server (pgserver) is started once per test session in a temporary
+By default an embedded server (core.db.embedded) is started once per test session in a temporary
 directory; with `MD_TEST_DATABASE_URL` (an admin URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres)
 the tests run against that server instead. Each session gets its own freshly migrated database,
 and each test its own client account and engagement, so tests never see each other's rows.
@@ -17,12 +17,12 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from core import tenancy
 from core.bootstrap import Core
 from core.config import Identity, Settings
 from core.db import migrate
 from core.db.database import Database, ensure_login_role, normalise_url
 from core.db.embedded import EmbeddedServer
-from core.services import tenancy
 from core.uow import Tenant
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

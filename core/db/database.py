@@ -117,11 +117,61 @@ class Database:
             self.embedded = None
 
 
-def _ensure_embedded_database(server: EmbeddedServer) -> None:
-    with psycopg.connect(server.url(database="postgres").replace("+psycopg", ""), autocommit=True) as c:
-        exists = c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
-        if not exists:
-            c.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+#: pg_advisory_lock key serialising set-up of the embedded database across processes ("md-setup").
+SETUP_LOCK_KEY = 0x6D642D7365747570
+
+
+def _is_member(conn: psycopg.Connection, role: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member"
+            " JOIN pg_roles g ON g.oid = m.roleid WHERE r.rolname = %s AND g.rolname = %s",
+            (role, APP_ROLE),
+        ).fetchone()
+        is not None
+    )
+
+
+def _prepare_embedded(db: Database, server: EmbeddedServer, *, migrate_embedded: bool) -> None:
+    """Create the database, migrate it and create the login role — once, whoever runs first.
+
+    Concurrent first runs (several imports started at once on a new data directory) would each
+    create the database and Alembic's table; the loser fails on a unique index. So set-up runs
+    under a session advisory lock on the maintenance database (which always exists), and a process
+    that waited re-checks and finds the work done. The common case — everything current — takes no
+    lock: one query on each database.
+    """
+    with psycopg.connect(server.url(database="postgres").replace("+psycopg", ""), autocommit=True) as conn:
+
+        def database_exists() -> bool:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
+            return found is not None
+
+        def current() -> bool:
+            if not database_exists():
+                return False
+            if not migrate_embedded:
+                return True
+            if not _is_member(conn, LOCAL_ROLE):
+                return False
+            with db.admin_engine.connect() as admin:
+                return migrate.stored_revision(admin) == migrate.HEAD_REVISION
+
+        if current():
+            return
+        conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+        try:
+            if not database_exists():
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+            if not migrate_embedded:
+                return
+            with db.admin_engine.connect() as admin:
+                revision = migrate.stored_revision(admin)
+            if revision != migrate.HEAD_REVISION:
+                migrate.upgrade(db.admin_url)
+            ensure_login_role(db.admin_engine, LOCAL_ROLE)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))
 
 
 def ensure_login_role(admin_engine: Engine, role: str) -> None:
@@ -130,7 +180,15 @@ def ensure_login_role(admin_engine: Engine, role: str) -> None:
         exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
         if not exists:
             conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE'))
-        conn.execute(text(f'GRANT {APP_ROLE} TO "{role}"'))
+        member = conn.execute(
+            text(
+                "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member"
+                " JOIN pg_roles g ON g.oid = m.roleid WHERE r.rolname = :r AND g.rolname = :g"
+            ),
+            {"r": role, "g": APP_ROLE},
+        ).first()
+        if not member:
+            conn.execute(text(f'GRANT {APP_ROLE} TO "{role}"'))
 
 
 def check_schema_current(engine: Engine, url: str) -> None:
@@ -173,24 +231,19 @@ def open_database(
         return db
     server = EmbeddedServer(settings.data_dir)
     server.start()
+    db = Database(
+        mode="embedded", app_url=server.url(user=LOCAL_ROLE), admin_url=server.url(), embedded=server
+    )
     try:
-        _ensure_embedded_database(server)
-        db = Database(
-            mode="embedded",
-            app_url=server.url(user=LOCAL_ROLE),
-            admin_url=server.url(),
-            embedded=server,
-        )
-        if migrate_embedded:
-            with db.admin_engine.connect() as conn:
-                current = migrate.stored_revision(conn)
-            if current != migrate.HEAD_REVISION:
-                migrate.upgrade(db.admin_url)
-            ensure_login_role(db.admin_engine, LOCAL_ROLE)
+        _prepare_embedded(db, server, migrate_embedded=migrate_embedded)
     except MigrationDiscoveryError:
-        server.stop()
+        db.close()
         raise
     except Exception as exc:
-        server.stop()
-        raise MigrationDiscoveryError(f"preparing the embedded database failed: {exc}") from exc
+        db.close()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.debug("preparing the embedded database failed", exc_info=True)
+        raise MigrationDiscoveryError(
+            f"preparing the embedded database failed: {reason[0] if reason else type(exc).__name__}"
+        ) from exc
     return db

@@ -6,12 +6,15 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 import yaml
 
+from core.db.database import Database
 from core.db.embedded import EmbeddedServer, server_pid
 from core.db.models import Asset
 
@@ -144,8 +147,64 @@ def test_cli_start_up_loads_no_heavy_packages() -> None:
     code = (
         "import sys; from desktop_app.cli.main import build_parser; build_parser();"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'PySide6', 'sqlalchemy', 'alembic',"
-        " 'crewai', 'torch', 'onnxruntime', 'pandas'}); print(','.join(heavy))"
+        " 'crewai', 'torch', 'onnxruntime', 'pandas', 'numpy', 'ortools', 'igraph', 'leidenalg',"
+        " 'python_calamine'}); print(','.join(heavy))"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == ""
+
+
+# --- one message per failure on stderr, the details in the log file ---------------------------------
+
+
+@pytest.fixture
+def viewer(migrated_db: Database, role_url: Callable[[str, str], str]) -> Iterator[dict[str, str]]:
+    """A consultant login granted `viewer` on a fresh engagement with `db grant`, as an admin would."""
+    admin_dsn = migrated_db.admin_url.replace("postgresql+psycopg", "postgresql")
+    role = f"md_t_viewer_{uuid.uuid4().hex[:6]}"
+    client, engagement = f"Viewer client {role[-6:]}", "Viewed"
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        granted = run_cli(
+            "--database-url", migrated_db.admin_url, "db", "grant", "--client", client,
+            "--engagement", engagement, "--user", role, "--role", "viewer",
+        )  # fmt: skip
+        assert granted.returncode == 0, granted.stderr
+        yield {"url": role_url(migrated_db.admin_url, role), "client": client, "engagement": engagement}
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_import_as_a_viewer_is_one_message_and_records_nothing(
+    viewer: dict[str, str], migrated_db: Database, tmp_path: Path
+) -> None:
+    csv_file = tmp_path / "servers.csv"
+    csv_file.write_text("Hostname,IP\nweb01,10.0.0.1\n", encoding="utf-8")
+    data_dir = tmp_path / "data"
+    res = run_cli(
+        "--database-url", viewer["url"], "--data-dir", str(data_dir), "import", str(csv_file),
+        "--client", viewer["client"], "--engagement", viewer["engagement"],
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip().splitlines() == [
+        "error: file servers.csv: you cannot import into this engagement: your membership is read-only "
+        "(viewer) — ask the engagement lead to make you a member"
+    ]
+    with psycopg.connect(migrated_db.admin_url.replace("postgresql+psycopg", "postgresql")) as conn:
+        recorded = conn.execute(
+            "SELECT count(*) FROM data_imports d JOIN client_accounts c ON c.id = d.client_account_id"
+            " WHERE c.name = %s",
+            (viewer["client"],),
+        ).fetchone()
+    assert recorded == (0,)  # not even an attempt at a `failed` row the viewer may not write
+
+    verbose = run_cli(
+        "--database-url", viewer["url"], "--data-dir", str(data_dir), "-v", "import", str(csv_file),
+        "--client", viewer["client"], "--engagement", viewer["engagement"],
+    )  # fmt: skip
+    assert verbose.returncode == 2 and "read-only" in verbose.stderr
+    assert "could not record" not in verbose.stderr  # no attempt to write, so nothing to fail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -11,12 +12,15 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
 
+from core import tenancy
 from core.bootstrap import Core
 from core.config import Identity
 from core.db import migrate
 from core.db.models import (
     Asset,
     AssetDependency,
+    AssetDetail,
+    AssetDistinctDecision,
     AssetMergeDecision,
     Base,
     DataImport,
@@ -26,11 +30,20 @@ from core.db.models import (
     FlowEvent,
     ImportFieldMapping,
     ImportQualityReport,
+    InfrastructureOverride,
+    InfrastructureService,
     MappingMemory,
     MasterFlow,
+    MoveGroup,
+    MoveGroupMember,
     RawImportRecord,
+    SixROverride,
+    SixRRecommendation,
+    TechDebtFinding,
+    User,
+    Wave,
+    WaveMember,
 )
-from core.services import tenancy
 from core.uow import Tenant, UnitOfWork
 
 ROOTS = {"client_accounts", "engagements", "users", "engagement_members"}
@@ -72,7 +85,56 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
     )
     report = ImportQualityReport(data_import_id=imp.id, discovery_flow_id=flow.id, report={}, **scope)
     merge = AssetMergeDecision(kept_asset_id=a1.id, record_ids=[str(raw.id)], **scope)
-    s.add_all([dep, event, checkpoint, archive, report, merge])
+    low, high = sorted((a1.id, a2.id))
+    distinct = AssetDistinctDecision(asset_a_id=low, asset_b_id=high, **scope)
+    detail = AssetDetail(
+        data_import_id=imp.id,
+        asset_id=a1.id,
+        record_id=raw.id,
+        kind="disk",
+        sheet="vDisk",
+        row_index=2,
+        attributes={"capacity_mib": 40960},
+        lineage={"capacity_mib": {"column": "Capacity MiB", "raw": "40960"}},
+        join_keys={"vm": "web01"},
+        match="name",
+        **scope,
+    )
+    s.add_all([dep, event, checkpoint, archive, report, merge, distinct, detail])
+    s.flush()
+    # issue 14: analysis, assessment and planning (schema 0008)
+    finding = TechDebtFinding(
+        asset_id=a1.id,
+        discovery_flow_id=flow.id,
+        kind="lifecycle",
+        component="os",
+        product="Windows Server",
+        version="2008 R2",
+        status="eol",
+        rule="windows-server 2008-r2",
+        as_of=dt.date(2026, 12, 2),
+        **scope,
+    )
+    service = InfrastructureService(
+        asset_id=a2.id, discovery_flow_id=flow.id, category="dns", source="port", reasons=["53/udp"], **scope
+    )
+    infra = InfrastructureOverride(
+        asset_id=a2.id, is_infrastructure=True, reason="the DNS server", decided_by=t.user_id, **scope
+    )
+    group = MoveGroup(key="g1", name="Web shop", applications=["Shop"], discovery_flow_id=flow.id, **scope)
+    recommendation = SixRRecommendation(
+        application="Shop", disposition="rehost", confidence=0.8, reasons=["default"], **scope
+    )
+    sixr_override = SixROverride(asset_id=a1.id, disposition="retire", reason="decommissioned", **scope)
+    wave = Wave(name="Wave 1", ordinal=1, max_servers=50, master_flow_id=master.id, **scope)
+    external = AssetDependency(
+        source_asset_id=a1.id, target_endpoint="203.0.113.7", port=443, connection_key="web01|ext", **scope
+    )
+    s.add_all([finding, service, infra, group, recommendation, sixr_override, wave, external])
+    s.flush()
+    member = MoveGroupMember(move_group_id=group.id, asset_id=a1.id, **scope)
+    placed = WaveMember(wave_id=wave.id, asset_id=a1.id, application="Shop", placed_by="manual", **scope)
+    s.add_all([member, placed])
     s.flush()
     ids = {
         "master_flows": master.id,
@@ -88,6 +150,17 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         "mapping_memory": memory.id,
         "import_quality_reports": report.id,
         "asset_merge_decisions": merge.id,
+        "asset_distinct_decisions": distinct.id,
+        "asset_details": detail.id,
+        "techdebt_findings": finding.id,
+        "infrastructure_services": service.id,
+        "infrastructure_overrides": infra.id,
+        "move_groups": group.id,
+        "move_group_members": member.id,
+        "sixr_recommendations": recommendation.id,
+        "sixr_overrides": sixr_override.id,
+        "waves": wave.id,
+        "wave_members": placed.id,
     }
     assert set(ids) == set(TENANT_TABLES), "a new tenant table needs a row here"
     uow.commit()
@@ -336,3 +409,24 @@ def test_user_identity_follows_the_login_role(consultants) -> None:
     assert found is not None
     assert found[1].display_name == consultants["roles"]["bob"]
     assert isinstance(found[1], Identity)
+
+
+def test_consultants_see_only_users_they_share_an_engagement_with(consultants) -> None:
+    """Names and e-mails are not a directory of every client's consultants (issue 10)."""
+    engines, roles = consultants["engines"], consultants["roles"]
+    loner = tenancy.ensure_user(
+        consultants["admin"], Identity("Lone Ranger", "lone@example.com"), "md_t_lone"
+    )
+
+    def visible(name: str) -> set[str]:
+        with sessionmaker(engines[name])() as s:
+            return set(s.scalars(select(User.db_role)))
+
+    assert visible("alice") == {roles["alice"], roles["vera"]}
+    assert visible("vera") == {roles["alice"], roles["vera"]}
+    assert visible("bob") == {roles["bob"]}  # Bob (client Y) sees no consultant of client X
+    with sessionmaker(engines["bob"])() as s:
+        assert s.scalar(select(func.count()).select_from(User).where(User.id == loner)) == 0
+    for name in roles:  # everyone still finds themself, as start-up does
+        found = tenancy.user_for_session_role(sessionmaker(engines[name]))
+        assert found is not None and found[1].display_name == roles[name]

@@ -1,6 +1,21 @@
 """All mapped tables; importing this module registers them on `Base.metadata`."""
 
 from core.db.base import Base
+from core.db.models.analysis import (
+    DISPOSITIONS,
+    FINDING_KINDS,
+    LIFECYCLE_STATUSES,
+    PLACED_BY,
+    InfrastructureOverride,
+    InfrastructureService,
+    MoveGroup,
+    MoveGroupMember,
+    SixROverride,
+    SixRRecommendation,
+    TechDebtFinding,
+    Wave,
+    WaveMember,
+)
 from core.db.models.assets import Asset, AssetDependency
 from core.db.models.flows import (
     FLOW_STATUSES,
@@ -18,16 +33,29 @@ from core.db.models.imports import (
     MappingMemory,
     RawImportRecord,
 )
-from core.db.models.inventory import AssetMergeDecision, ImportQualityReport
+from core.db.models.inventory import (
+    DETAIL_KINDS,
+    AssetDetail,
+    AssetDistinctDecision,
+    AssetMergeDecision,
+    ImportQualityReport,
+)
 from core.db.models.tenancy import MEMBER_ROLES, ClientAccount, Engagement, EngagementMember, User
 
 __all__ = [
+    "DETAIL_KINDS",
+    "DISPOSITIONS",
+    "FINDING_KINDS",
     "FLOW_STATUSES",
     "IMPORT_STATUSES",
+    "LIFECYCLE_STATUSES",
     "MAPPING_STATUSES",
     "MEMBER_ROLES",
+    "PLACED_BY",
     "Asset",
     "AssetDependency",
+    "AssetDetail",
+    "AssetDistinctDecision",
     "AssetMergeDecision",
     "Base",
     "ClientAccount",
@@ -40,8 +68,17 @@ __all__ = [
     "FlowEvent",
     "ImportFieldMapping",
     "ImportQualityReport",
+    "InfrastructureOverride",
+    "InfrastructureService",
     "MappingMemory",
     "MasterFlow",
+    "MoveGroup",
+    "MoveGroupMember",
     "RawImportRecord",
+    "SixROverride",
+    "SixRRecommendation",
+    "TechDebtFinding",
     "User",
+    "Wave",
+    "WaveMember",
 ]

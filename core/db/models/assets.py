@@ -1,7 +1,8 @@
 """Asset inventory: one row per real machine/application, every canonical field typed.
 
-The canonical columns mirror `resources/asset_fields.yaml` (the contract) exactly; a test keeps
-them in step. Provenance says where every value came from.
+The canonical columns mirror `resources/asset_fields.yaml` (the contract) exactly, then the
+project's own fields of `resources/project_asset_fields.yaml`; a test keeps them in step.
+Provenance says where every value came from.
 """
 
 from __future__ import annotations
@@ -10,7 +11,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Double, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Double,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -101,6 +113,17 @@ class Asset(TenantMixin, Base):
     migration_wave: Mapped[str | None] = mapped_column(Text)
     sixr_strategy: Mapped[str | None] = mapped_column(Text)
     migration_complexity: Mapped[str | None] = mapped_column(Text)
+    # the project's own fields (resources/project_asset_fields.yaml; migration 0006)
+    is_template: Mapped[bool | None] = mapped_column(Boolean)
+    nic_count: Mapped[int | None] = mapped_column(Integer)
+    firmware_type: Mapped[str | None] = mapped_column(Text)
+    vm_hardware_version: Mapped[str | None] = mapped_column(Text)
+    os_configured: Mapped[str | None] = mapped_column(Text)
+    # ... and what a whole RVTools export adds (migration 0007)
+    snapshot_count: Mapped[int | None] = mapped_column(Integer)
+    tools_status: Mapped[str | None] = mapped_column(Text)
+    tools_version: Mapped[str | None] = mapped_column(Text)
+    ip_addresses: Mapped[str | None] = mapped_column(Text)
 
     # provenance and identity
     source_record_ids: Mapped[list[Any]] = mapped_column(default=list)
@@ -110,14 +133,29 @@ class Asset(TenantMixin, Base):
 
 
 class AssetDependency(TenantMixin, Base):
-    """A dependency between two assets (application flow, network connection, hosting)."""
+    """A dependency between two assets (application flow, network connection, hosting).
+
+    From a connection export (schema 0008): each end is an asset when it resolved (hostname, FQDN
+    or short name, then IP) and always keeps the text the export gave (`source_endpoint`,
+    `target_endpoint`: host name or IP), so an end that did not resolve is kept as an external
+    endpoint (asset id NULL), never dropped; a CHECK makes sure each end is one or the other.
+    Observations of one source, target, port and protocol are one row (`connection_key`, unique per
+    engagement): a newer export adds to `observation_count` and widens `first_seen`/`last_seen`.
+    `data_import_id` is the import that first recorded it. Hand-made dependencies have no key.
+    """
 
     __tablename__ = "asset_dependencies"
+    __table_args__ = tenant_table_args(
+        UniqueConstraint("engagement_id", "connection_key"),
+        CheckConstraint("source_asset_id IS NOT NULL OR source_endpoint IS NOT NULL", name="source_known"),
+        CheckConstraint("target_asset_id IS NOT NULL OR target_endpoint IS NOT NULL", name="target_known"),
+        CheckConstraint("observation_count >= 0", name="observation_count"),
+    )
 
-    source_asset_id: Mapped[uuid.UUID] = mapped_column(
+    source_asset_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("assets.id", ondelete="CASCADE"), index=True
     )
-    target_asset_id: Mapped[uuid.UUID] = mapped_column(
+    target_asset_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("assets.id", ondelete="CASCADE"), index=True
     )
     dependency_type: Mapped[str | None] = mapped_column(String(50))
@@ -126,3 +164,17 @@ class AssetDependency(TenantMixin, Base):
     direction: Mapped[str | None] = mapped_column(String(20))
     confidence: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str | None] = mapped_column(Text)
+    # connection exports (migration 0008)
+    source_endpoint: Mapped[str | None] = mapped_column(Text)
+    target_endpoint: Mapped[str | None] = mapped_column(Text)
+    source_process: Mapped[str | None] = mapped_column(Text)
+    target_process: Mapped[str | None] = mapped_column(Text)
+    source_application: Mapped[str | None] = mapped_column(Text)
+    target_application: Mapped[str | None] = mapped_column(Text)
+    observation_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    first_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    data_import_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("data_imports.id", ondelete="SET NULL"), index=True
+    )
+    connection_key: Mapped[str | None] = mapped_column(Text)

@@ -92,6 +92,10 @@ class RawImportRecord(TenantMixin, Base):
     is_valid: Mapped[bool | None] = mapped_column(Boolean)
     validation_errors: Mapped[list[Any] | None] = mapped_column()
     cleansed_data: Mapped[dict[str, Any] | None] = mapped_column()
+    # where each value of `cleansed_data` came from, decided with it by the cleansing phase:
+    # {"row": record index, "position": {field: index into DataImport.columns and `cells`, whose
+    #  cells[index] is the raw value}, "derived_from": {field: field}, "merged": {"tags": [index, ...]}}
+    cleansed_lineage: Mapped[dict[str, Any] | None] = mapped_column()
     processed_at: Mapped[datetime | None] = mapped_column()
 
 
@@ -123,6 +127,9 @@ class ImportFieldMapping(TenantMixin, Base):
     # kept when a consultant modifies the row, so `revert` can restore it and learning can tell
     # what was overridden.
     suggestion: Mapped[dict[str, Any] | None] = mapped_column()
+    # how the decision was made: person (one row), bulk (at a threshold a person chose) or auto
+    # (auto-finish, which teaches mapping memory nothing); NULL while undecided or decided before 0004
+    decided_via: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -147,3 +154,8 @@ class MappingMemory(TenantMixin, Base):
     approved_count: Mapped[int] = mapped_column(Integer, default=0)
     rejected_count: Mapped[int] = mapped_column(Integer, default=0)
     last_decided_at: Mapped[datetime | None] = mapped_column()
+    # who last taught the pairing (their approval; a pairing only ever rejected: who rejected it
+    # first) and when; the name is kept because memory outlives engagements the reader may see
+    taught_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    taught_by_name: Mapped[str | None] = mapped_column(Text)
+    taught_at: Mapped[datetime | None] = mapped_column()
