@@ -64,7 +64,7 @@ def _collect(pos: int, header: str, samples: list[str], schema: TargetSchema) ->
     form = normalize(header)
     profile = profile_values(samples)
     col = ColumnEvidence(pos, header, form, profile)
-    matches = match_names(form) if (form.core or form.compact) else {}
+    matches = match_names(form, schema=schema) if (form.core or form.compact) else {}
     cands, none_match = name_candidates(header, form, profile, matches, schema)
     for c in value_candidates(profile, schema, cands):
         if not header.strip():
@@ -198,9 +198,16 @@ def suggest_mappings(
     *,
     learned: Iterable[Any] | None = None,
     use_semantic: bool | None = None,
+    schema: TargetSchema | None = None,
 ) -> list[FieldMappingSuggestion]:
-    """Suggest a target field (or none) for every (header, sample values) column, in input order."""
-    schema = load_target_schema()
+    """Suggest a target field (or none) for every (header, sample values) column, in input order.
+
+    `schema`: the targets to suggest (the asset target schema when None; a connection import passes
+    `load_connection_schema()`). The semantic matcher's index covers the asset schema only.
+    """
+    if schema is not None and schema is not load_target_schema():
+        use_semantic = False
+    schema = schema or load_target_schema()
     vocab = load_vocabulary()
     decisions = coerce_decisions(learned)
     cols: list[ColumnEvidence] = []

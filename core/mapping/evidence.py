@@ -326,7 +326,8 @@ def check_candidate(
 
 
 def apply_context(columns: Sequence[ColumnEvidence], vocab: Vocabulary, schema: TargetSchema) -> None:
-    """Cross-column rules: e.g. 'Host' beside a VM column is the hypervisor host."""
+    """Cross-column rules: e.g. 'Host' beside a VM column is the hypervisor host (a boost), or
+    '# NICs' in a list of hypervisor hosts is no machine's adapter count (a `reject` rule's veto)."""
     cores = [col.form.core for col in columns]
     for rule in vocab.context_rules:
         for col in columns:
@@ -338,6 +339,10 @@ def apply_context(columns: Sequence[ColumnEvidence], vocab: Vocabulary, schema: 
             if any(core in rule.unless_table_has for core in others):
                 continue
             cand = col.candidates.get(rule.prefer)
+            if rule.reject:
+                if cand is not None:
+                    cand.reject(rule.reason)
+                continue
             if cand is None and rule.prefer in schema:
                 cand = Candidate(rule.prefer, 0.78, "synonym", [f"'{col.header}' often means {rule.prefer}"])
                 col.candidates[rule.prefer] = cand

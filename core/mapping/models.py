@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.mapping.schema import DATA_TYPES, load_target_schema
+from core.mapping.schema import DATA_TYPES, load_any_schema
 
 MatchType = Literal["exact", "synonym", "fuzzy", "semantic", "value_pattern", "learned", "none"]
 DataType = Literal["string", "integer", "float", "boolean", "datetime", "json"]
@@ -28,7 +28,7 @@ CONTRACT_KEYS: tuple[str, ...] = (
 def _check_target(name: str | None) -> str | None:
     if name is None:
         return None
-    if name not in load_target_schema():
+    if name not in load_any_schema():  # an asset or a connection target
         raise ValueError(f"unknown target field {name!r}")
     return name
 
@@ -113,5 +113,5 @@ class ManualMappingRequest(BaseModel):
     def _default_type(self) -> ManualMappingRequest:
         """Without an explicit type the column takes its target's contract type."""
         if self.target_field is not None and self.data_type is None:
-            self.data_type = load_target_schema()[self.target_field].type  # type: ignore[assignment]
+            self.data_type = load_any_schema()[self.target_field].type  # type: ignore[assignment]
         return self

@@ -116,10 +116,10 @@ def _canonical_text(name: str) -> str:
     return name.replace("_in_", "_inbound_").replace("_out_", "_outbound_").replace("_", " ")
 
 
-@lru_cache(maxsize=1)
-def phrase_index() -> PhraseIndex:
-    """Build (once) the index over the target schema and the no-target vocabulary."""
-    schema: TargetSchema = load_target_schema()
+@lru_cache(maxsize=4)
+def phrase_index(schema: TargetSchema | None = None) -> PhraseIndex:
+    """Build (once per schema) the index over the target schema and the no-target vocabulary."""
+    schema = schema or load_target_schema()
     vocab = load_vocabulary()
     index = PhraseIndex()
     for f in schema.fields:
@@ -256,9 +256,12 @@ def _whole_fuzzy(header: HeaderForm, index: PhraseIndex) -> dict[str, NameMatch]
     return best
 
 
-def match_names(header: HeaderForm, *, min_good: float = 0.8) -> dict[str, NameMatch]:
-    """Best name match per target (and per no-target concept, keyed 'none:<concept>')."""
-    index = phrase_index()
+def match_names(
+    header: HeaderForm, *, min_good: float = 0.8, schema: TargetSchema | None = None
+) -> dict[str, NameMatch]:
+    """Best name match per target (and per no-target concept, keyed 'none:<concept>') of `schema`
+    (the asset target schema when None)."""
+    index = phrase_index(schema)
     vocab = load_vocabulary()
     best = _collect(header, index, vocab)
     top = max((m.score for m in best.values()), default=0.0)

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from core.values.fields import field_entries
+
 DATA_TYPES: tuple[str, ...] = ("string", "integer", "float", "boolean", "datetime", "json")
 
 _SYNONYM_LANGUAGES = ("en", "de", "fr", "tools")
@@ -128,11 +130,11 @@ def _parse_field(raw: dict[str, Any]) -> TargetField:
 
 
 def _check_against_contract(schema: TargetSchema) -> None:
-    contract = _read_yaml("asset_fields.yaml")
-    for entry in contract["fields"]:
+    """Every asset field (the contract's and the project's own) is a target of the same type and unit."""
+    for entry in field_entries():
         target = schema.get(entry["name"])
         if target is None:
-            raise ValueError(f"target_schema.yaml lacks contract field {entry['name']!r}")
+            raise ValueError(f"target_schema.yaml lacks asset field {entry['name']!r}")
         if target.type != entry["type"] or target.unit != entry.get("unit"):
             raise ValueError(
                 f"target_schema.yaml field {target.name!r} is {target.type}/{target.unit}, "
@@ -154,3 +156,34 @@ def load_target_schema() -> TargetSchema:
     schema = TargetSchema(fields)
     _check_against_contract(schema)
     return schema
+
+
+#: the kinds of import and the schema file each maps onto
+KIND_SCHEMAS: dict[str, str] = {"assets": "target_schema.yaml", "connections": "connection_schema.yaml"}
+
+
+@lru_cache(maxsize=1)
+def load_connection_schema() -> TargetSchema:
+    """The schema of connection exports (`resources/connection_schema.yaml`, not asset fields; cached)."""
+    raw = _read_yaml(KIND_SCHEMAS["connections"])
+    fields = tuple(_parse_field(f) for f in raw["fields"])
+    for f in fields:
+        if f.type not in DATA_TYPES:
+            raise ValueError(f"connection target {f.name!r} has unknown type {f.type!r}")
+    if len({f.name for f in fields}) != len(fields):
+        raise ValueError("connection_schema.yaml names a field twice")
+    clash = sorted({f.name for f in fields} & set(load_target_schema().names))
+    if clash:
+        raise ValueError(f"connection_schema.yaml reuses asset target name(s) {clash}")
+    return TargetSchema(fields)
+
+
+def schema_for_kind(kind: str | None) -> TargetSchema:
+    """The schema an import of this kind maps onto (`assets` when unknown)."""
+    return load_connection_schema() if kind == "connections" else load_target_schema()
+
+
+@lru_cache(maxsize=1)
+def load_any_schema() -> TargetSchema:
+    """Every target of every kind: what a stored mapping row may name."""
+    return TargetSchema(load_target_schema().fields + load_connection_schema().fields)

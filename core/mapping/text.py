@@ -1,4 +1,4 @@
-"""Text folding shared by headers, vocabulary and values.
+"""Text folding for headers, vocabulary and values: `core.values.text.fold`, under its mapping name.
 
 One function, so that "Größe", "groesse" and "GROSSE" and "Système" / "systeme" compare equal
 everywhere (headers, synonyms and sample values alike).
@@ -6,16 +6,6 @@ everywhere (headers, synonyms and sample values alike).
 
 from __future__ import annotations
 
-import unicodedata
+from core.values.text import fold
 
-_SPECIAL = str.maketrans(
-    {"ß": "ss", "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ð": "d", "þ": "th", "ı": "i"}
-)
-
-
-def fold(text: str) -> str:
-    """Lower-case, NFKC, accents removed (ü -> u, é -> e), ß -> ss; whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text).translate(_SPECIAL).casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.split())
+__all__ = ["fold"]

@@ -2,7 +2,7 @@
 
 `scale` and `invert` are the contract keys (the value is multiplied by `scale`; a flipped
 boolean is inverted); the others tell the cleanser how to normalise values: `trim`, `case`,
-`value_map` (poweredOn -> on), `first_of_list` + `split` for address lists, `date_format`.
+`value_map` (poweredOn -> on, UEFI -> efi), `first_of_list` + `split` for address lists, `date_format`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from core.mapping.text import fold
 from core.mapping.units import UnitDecision
 from core.mapping.values import EMPTY_VALUES, ValueProfile
 from core.mapping.vocabulary import Vocabulary
+from core.values.numbers import decimal_mark_of
 
 LOWER_CASE_TARGETS = frozenset(
     {
@@ -24,8 +25,11 @@ LOWER_CASE_TARGETS = frozenset(
         "migration_complexity",
         "sixr_strategy",
         "os_architecture",
+        "firmware_type",
     }
 )
+#: string targets whose vocabulary enumeration names each value's canonical form (poweredOn -> on)
+CANONICAL_ENUM_TARGETS = frozenset({"power_state", "firmware_type"})
 FIRST_OF_LIST_TARGETS = frozenset({"ip_address", "mac_address"})
 ENVIRONMENT_NAMES = {
     "prod": "production",
@@ -87,8 +91,8 @@ def build_rules(
         rules["trim"] = True
         if target.name in LOWER_CASE_TARGETS:
             rules["case"] = "lower"
-        if target.name == "power_state":
-            table = vocab.enumerations.get("power_state", {})
+        if target.name in CANONICAL_ENUM_TARGETS:
+            table = vocab.enumerations.get(target.name, {})
             vm = {v: table[v] for v in _seen(profile, samples) if v in table and table[v] != v}
             if vm:
                 rules["value_map"] = vm
@@ -109,4 +113,7 @@ def build_rules(
         rules["date_format"] = profile.date_format
     elif target.type in ("integer", "float") and profile.value_units and unit.basis == "value units":
         rules["strip_unit"] = True
+    if target.type in ("integer", "float") and decimal_mark_of(samples) == ",":
+        # values such as "1.024,5" prove a decimal comma: "2.048" in the same column is then 2048
+        rules["decimal_mark"] = ","
     return rules or None

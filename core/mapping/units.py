@@ -13,6 +13,7 @@ from core.mapping.normalize import HeaderForm
 from core.mapping.schema import TargetField
 from core.mapping.values import ValueProfile
 from core.mapping.vocabulary import UnitInfo, Vocabulary
+from core.values.units import unit_table
 
 _LABELS = {
     "data_size": "size",
@@ -140,7 +141,7 @@ def decide_unit(
         )
     if profile.value_units:
         label, _count = profile.value_units.most_common(1)[0]
-        vunit = vocab.units.get(label)
+        vunit = vocab.units.get(label) or unit_table().read(label, value_spellings=False)
         if vunit is not None and vunit.dimension == target.dimension:
             scale = _scaled(target, vunit, vocab) if target.dimension != "percent" else 1.0
             note = f"values carry {_display(label)}" + (

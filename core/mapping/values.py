@@ -3,6 +3,8 @@
 Names lie more often than values: a "Memory" column holding 12.5, 63.1, 88.0 is a percentage,
 an "NTP Server" column holds IP addresses yet is no ip_address. The profile computed here is
 used both to propose fields from distinctive values and to confirm or veto name evidence.
+Numbers, units and the "no value" words are the value pipeline's (`core.values`), so a profile
+reads "1.234,5", "12 Go" or "n/a" as the preview and cleansing will.
 """
 
 from __future__ import annotations
@@ -14,38 +16,18 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from core.mapping.text import fold
 from core.mapping.vocabulary import Vocabulary, load_vocabulary
+from core.values.dates import guess_date_format
+from core.values.empty import EMPTY_VALUES
+from core.values.numbers import PLAIN_NUMBER as _NUMBER
+from core.values.numbers import parse_plain_number as parse_number
+from core.values.units import UnitInfo, unit_table
+
+__all__ = ["EMPTY_VALUES", "MAX_SAMPLES", "ValueProfile", "kind_fit", "profile_values", "value_fingerprint"]
 
 MAX_SAMPLES = 200
-EMPTY_VALUES = frozenset(
-    {
-        "",
-        "n/a",
-        "na",
-        "-",
-        "--",
-        "null",
-        "none",
-        "unknown",
-        "tbd",
-        "?",
-        "#n/a",
-        "nan",
-        "(null)",
-        "(empty)",
-        "nil",
-        "n.a.",
-        "k.a.",
-        "-/-",
-        "<none>",
-        "<null>",
-        "not set",
-        "not available",
-    }
-)
 
 _IPV4 = re.compile(r"^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$")
 _CIDR = re.compile(r"^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)/(?:3[0-2]|[12]?\d)$")
@@ -64,10 +46,9 @@ _MOREF = re.compile(
 )
 _VMWARE_SERIAL = re.compile(r"^vmware-[0-9a-f]{2}(?:\s?[0-9a-f]{2}){7}", re.IGNORECASE)
 _INT = re.compile(r"^[+-]?\d+$")
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d+)?|\d{1,3}(?:[,. ']\d{3})+(?:[.,]\d+)?|[.,]\d+)$")
-_NUMBER_UNIT = re.compile(
-    r"^([+-]?\d+(?:[.,]\d+)?)\s*(%|[kmgtp]i?b|bytes?|[kmg]hz|hz|[kmg]b/s|[kmg]bps|iops|mo|go|to|ko)$", re.I
-)
+_NUMBER_UNIT = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*([^\d\s][^\d]*)$")
+#: dimensions a value's own unit may carry in a profile (a "5 s" column is no size or rate)
+_PROFILE_DIMENSIONS = frozenset({"data_size", "data_rate", "frequency", "percent", "ops_rate"})
 _VERSION = re.compile(r"^v?\d+(?:\.\d+){1,3}(?:[ .-]?[a-z0-9]+)*$|^\d+\s?(?:sp\d|r\d|u\d)", re.IGNORECASE)
 _TAGS = re.compile(r"^[\w .@/-]+\s*[:=]\s*[^,;:=]*(?:\s*[,;]\s*[\w .@/-]+\s*[:=]\s*[^,;:=]*)*$")
 _PERSON = re.compile(
@@ -75,37 +56,6 @@ _PERSON = re.compile(
 )
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
-
-DATE_FORMATS: tuple[tuple[str, bool], ...] = (
-    ("%Y-%m-%d", False),
-    ("%Y-%m-%d %H:%M:%S", True),
-    ("%Y-%m-%d %H:%M", True),
-    ("%Y-%m-%dT%H:%M:%S", True),
-    ("%Y-%m-%dT%H:%M:%SZ", True),
-    ("%Y-%m-%dT%H:%M:%S.%fZ", True),
-    ("%Y-%m-%dT%H:%M:%S%z", True),
-    ("%Y-%m-%dT%H:%M:%S.%f", True),
-    ("%Y/%m/%d", False),
-    ("%d.%m.%Y", False),
-    ("%d.%m.%Y %H:%M", True),
-    ("%d.%m.%Y %H:%M:%S", True),
-    ("%d/%m/%Y", False),
-    ("%m/%d/%Y", False),
-    ("%d/%m/%Y %H:%M", True),
-    ("%m/%d/%Y %H:%M", True),
-    ("%m/%d/%Y %I:%M:%S %p", True),
-    ("%m/%d/%Y %H:%M:%S", True),
-    ("%d/%m/%Y %H:%M:%S", True),
-    ("%d-%b-%Y", False),
-    ("%d %b %Y", False),
-    ("%b %d, %Y", False),
-    ("%d-%m-%Y", False),
-)
-_DATEISH = re.compile(
-    r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}.*)?$"
-    r"|^\d{1,2}[- ][a-z]{3}[- ,]+\d{4}$|^[a-z]{3} \d{1,2}, \d{4}$",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -186,24 +136,10 @@ def _fmt(x: float | None) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-def parse_number(text: str) -> float | None:
-    """A number written with '.' or ',' as decimal mark or thousands separator."""
-    t = text.strip().replace("\u00a0", " ")
-    if not _NUMBER.match(t):
-        return None
-    if re.fullmatch(r"[+-]?\d{1,3}(?:[,. ']\d{3})+", t):
-        t = re.sub(r"[,. ']", "", t)
-    elif re.fullmatch(r"[+-]?\d{1,3}(?:[, ']\d{3})+[.]\d+", t):
-        t = re.sub(r"[, ']", "", t)
-    elif re.fullmatch(r"[+-]?\d{1,3}(?:[. ']\d{3})+,\d+", t):
-        t = re.sub(r"[. ']", "", t).replace(",", ".")
-    else:
-        t = t.replace(",", ".")
-    try:
-        value = float(t)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+def _value_unit(text: str) -> UnitInfo | None:
+    """The unit a profiled value carries ("16 GB", "2 MB/s", "45 %"), from the one unit table."""
+    unit = unit_table().read(text, value_spellings=False)
+    return unit if unit is not None and unit.dimension in _PROFILE_DIMENSIONS else None
 
 
 def _is_ip(text: str) -> bool:
@@ -218,31 +154,6 @@ def _is_ip(text: str) -> bool:
     return False
 
 
-def _date_format(values: Sequence[str]) -> tuple[float, float, str | None]:
-    """Share of dates, share with a time of day, and the format that parses most of them."""
-    best: tuple[int, str | None, bool] = (0, None, False)
-    dateish = [v for v in values[:60] if _DATEISH.match(v)]
-    if len(dateish) < 0.3 * min(len(values), 60):
-        return 0.0, 0.0, None  # cheap pre-check: strptime is slow, most columns hold no dates
-    probe = values[:30]
-    for fmt, has_time in DATE_FORMATS:
-        ok = 0
-        for v in probe:
-            try:
-                datetime.strptime(v, fmt)
-            except ValueError:
-                continue
-            ok += 1
-        if ok > best[0]:
-            best = (ok, fmt, has_time)
-            if ok == len(probe):
-                break
-    if not probe or best[0] == 0:
-        return 0.0, 0.0, None
-    share = best[0] / len(probe)
-    return share, share if best[2] else 0.0, best[1]
-
-
 def _enum_hits(folded: Sequence[str], vocab: Vocabulary) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, table in vocab.enumerations.items():
@@ -255,87 +166,135 @@ def _enum_hits(folded: Sequence[str], vocab: Vocabulary) -> dict[str, float]:
     return out
 
 
+_ValueShape = tuple[frozenset[str], float | None, str | None, str | None]
+"""What one value contributes to a profile: its kinds, its number, its unit label, its list separator."""
+
+
+def _value_shape(v: str, fv: str, vocab: Vocabulary) -> _ValueShape:
+    """The kinds (and number, unit, list separator) of one non-empty value; `fv` is it folded."""
+    kinds: set[str] = set()
+    number: float | None = None
+    unit_label: str | None = None
+    separator: str | None = None
+    if _HAS_LETTER.search(v):
+        kinds.add("text")
+    if _IPV4.match(v):
+        kinds.add("ipv4")
+    elif _is_ip(v):
+        kinds.add("ipv6")
+    elif _CIDR.match(v):
+        kinds.add("cidr")
+    elif _MAC.match(v):
+        kinds.add("mac")
+    else:
+        parts = [p for p in _LIST_SPLIT.split(v) if p]
+        if len(parts) >= 2 and all(_is_ip(p) for p in parts):
+            kinds.add("ip_list")
+            separator = _separator(v)
+        elif len(parts) >= 2 and all(_MAC.match(p) for p in parts):
+            kinds.add("mac_list")
+            separator = _separator(v)
+    if _UUID.match(v):
+        kinds.add("uuid")
+    elif _HEX_ID.match(v) and not v.isdigit():
+        kinds.add("hex_id")
+    if _MOREF.match(v):
+        kinds.add("moref")
+    if _VMWARE_SERIAL.match(v):
+        kinds.add("vmware_serial")
+    if _EMAIL.match(v):
+        kinds.add("email")
+    plain = not kinds & {"ipv4", "ipv6", "cidr", "email"}
+    if plain and _FQDN.match(v) and not _NUMBER.match(v) and not _VERSION.match(v):
+        kinds.add("fqdn")
+    if _HOSTNAME.match(v) and not _MOREF.match(v):
+        kinds.add("hostname")
+    num = parse_number(v)
+    if num is not None:
+        kinds.add("number")
+        number = num
+        if _INT.match(v.strip()) or float(num).is_integer():
+            kinds.add("integer")
+    else:
+        m = _NUMBER_UNIT.match(v)
+        unit = _value_unit(m.group(2)) if m else None
+        if m and unit is not None:
+            parsed = parse_number(m.group(1))
+            if parsed is not None:
+                kinds.add("number")
+                number = parsed
+                unit_label = unit.label
+    if fv in vocab.booleans:
+        kinds.add("boolean")
+    if vocab.os_any.search(v) if vocab.os_any else any(p.search(v) for p in vocab.os_patterns):
+        kinds.add("os_name")
+    if vocab.cpu_any.search(v) if vocab.cpu_any else any(p.search(v) for p in vocab.cpu_patterns):
+        kinds.add("cpu_model")
+    if _VERSION.match(v):
+        kinds.add("version")
+    if _TAGS.match(v) and not kinds & {"mac", "ipv6", "ip_list", "mac_list"} and not _TIME_OF_DAY.match(v):
+        kinds.add("tags")
+    if _PERSON.match(v):
+        kinds.add("person")
+    return frozenset(kinds), number, unit_label, separator
+
+
+_FINGERPRINTS: dict[tuple[str, ...], str] = {}
+"""Fingerprints of recently profiled samples: the suggester profiles a column, then the review
+fingerprints the same samples (and learned decisions once more); the profile is made once."""
+_FINGERPRINTS_KEPT = 4096
+
+
 def profile_values(samples: Sequence[str], *, vocab: Vocabulary | None = None) -> ValueProfile:
-    """Profile up to MAX_SAMPLES values of one column."""
+    """Profile up to MAX_SAMPLES values of one column.
+
+    Each distinct value is examined once (a column of 200 samples often holds a handful of
+    values), its shape counted as often as it occurs.
+    """
+    default = vocab is None
     vocab = vocab or load_vocabulary()
     raw = [("" if s is None else str(s)) for s in list(samples)[:MAX_SAMPLES]]
+    prof = _profile(raw, vocab)
+    if default:
+        if len(_FINGERPRINTS) >= _FINGERPRINTS_KEPT:
+            _FINGERPRINTS.clear()
+        _FINGERPRINTS[tuple(raw)] = _fingerprint(prof)
+    return prof
+
+
+def _profile(raw: list[str], vocab: Vocabulary) -> ValueProfile:
+    folds: dict[str, str] = {}
+
+    def folded_of(text: str) -> str:
+        out = folds.get(text)
+        if out is None:
+            out = folds[text] = fold(text)
+        return out
+
     padded = any(s != s.strip() for s in raw if s.strip())
-    values = [s.strip() for s in raw if fold(s.strip()) not in EMPTY_VALUES]
+    values = [v for v in (s.strip() for s in raw) if folded_of(v) not in EMPTY_VALUES]
     prof = ValueProfile(total=len(raw), nonempty=len(values), padded=padded)
     if not values:
         return prof
     n = len(values)
     counts: Counter[str] = Counter()
     numbers: list[float] = []
-    folded = [fold(v) for v in values]
+    folded = [folds[v] for v in values]
     seps: Counter[str] = Counter()
+    shapes: dict[str, _ValueShape] = {}
     for v, fv in zip(values, folded, strict=True):
-        kinds: set[str] = set()
-        if _HAS_LETTER.search(v):
-            kinds.add("text")
-        if _IPV4.match(v):
-            kinds.add("ipv4")
-        elif _is_ip(v):
-            kinds.add("ipv6")
-        elif _CIDR.match(v):
-            kinds.add("cidr")
-        elif _MAC.match(v):
-            kinds.add("mac")
-        else:
-            parts = [p for p in _LIST_SPLIT.split(v) if p]
-            if len(parts) >= 2 and all(_is_ip(p) for p in parts):
-                kinds.add("ip_list")
-                seps[_separator(v)] += 1
-            elif len(parts) >= 2 and all(_MAC.match(p) for p in parts):
-                kinds.add("mac_list")
-                seps[_separator(v)] += 1
-        if _UUID.match(v):
-            kinds.add("uuid")
-        elif _HEX_ID.match(v) and not v.isdigit():
-            kinds.add("hex_id")
-        if _MOREF.match(v):
-            kinds.add("moref")
-        if _VMWARE_SERIAL.match(v):
-            kinds.add("vmware_serial")
-        if _EMAIL.match(v):
-            kinds.add("email")
-        plain = not kinds & {"ipv4", "ipv6", "cidr", "email"}
-        if plain and _FQDN.match(v) and not _NUMBER.match(v) and not _VERSION.match(v):
-            kinds.add("fqdn")
-        if _HOSTNAME.match(v) and not _MOREF.match(v):
-            kinds.add("hostname")
-        num = parse_number(v)
-        if num is not None:
-            kinds.add("number")
-            numbers.append(num)
-            if _INT.match(v.strip()) or float(num).is_integer():
-                kinds.add("integer")
-        else:
-            m = _NUMBER_UNIT.match(v)
-            if m:
-                parsed = parse_number(m.group(1))
-                if parsed is not None:
-                    kinds.add("number")
-                    numbers.append(parsed)
-                    prof.value_units[fold(m.group(2))] += 1
-        if fv in vocab.booleans:
-            kinds.add("boolean")
-        if any(p.search(v) for p in vocab.os_patterns):
-            kinds.add("os_name")
-        if any(p.search(v) for p in vocab.cpu_patterns):
-            kinds.add("cpu_model")
-        if _VERSION.match(v):
-            kinds.add("version")
-        if (
-            _TAGS.match(v)
-            and not kinds & {"mac", "ipv6", "ip_list", "mac_list"}
-            and not _TIME_OF_DAY.match(v)
-        ):
-            kinds.add("tags")
-        if _PERSON.match(v):
-            kinds.add("person")
+        shape = shapes.get(v)
+        if shape is None:
+            shape = shapes[v] = _value_shape(v, fv, vocab)
+        kinds, number, unit_label, separator = shape
         counts.update(kinds)
-    date_share, datetime_share, fmt = _date_format(values)
+        if number is not None:
+            numbers.append(number)
+        if unit_label is not None:
+            prof.value_units[unit_label] += 1
+        if separator is not None:
+            seps[separator] += 1
+    date_share, datetime_share, fmt = guess_date_format(values)
     if date_share:
         counts["date"] = round(date_share * n)
         counts["datetime"] = round(datetime_share * n)
@@ -392,7 +351,12 @@ def value_fingerprint(samples: Sequence[str]) -> str:
     magnitude (e.g. 'number:int:e4' for memory in MB, 'ipv4' for addresses), whatever the
     exact values — so a decision learned on one export applies to the next export of that tool.
     """
-    prof = profile_values(samples)
+    raw = tuple(("" if s is None else str(s)) for s in list(samples)[:MAX_SAMPLES])
+    known = _FINGERPRINTS.get(raw)
+    return known if known is not None else _fingerprint(profile_values(raw))
+
+
+def _fingerprint(prof: ValueProfile) -> str:
     if prof.empty:
         return "empty"
     order = (

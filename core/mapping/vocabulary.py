@@ -2,7 +2,8 @@
 
 Kept apart from the schema so that knowledge about how inventories are written (token
 expansions, units, statistics, known no-target concepts) can grow without touching the
-field contract.
+field contract. The units are the value pipeline's one unit table (`core.values.units`, read from
+the same file), so headers and cells agree on what "Go" or "Mbps" is.
 """
 
 from __future__ import annotations
@@ -12,17 +13,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from core.mapping.schema import _read_yaml
 from core.mapping.text import fold
+from core.values.resources import read_yaml
+from core.values.units import VOCABULARY_FILE, UnitInfo, unit_table
 
-
-@dataclass(frozen=True)
-class UnitInfo:
-    """A unit read from a header (or a target): its dimension and factor to the base unit."""
-
-    dimension: str
-    factor: float
-    label: str
+__all__ = ["ContextRule", "MagnitudeRule", "NoTargetConcept", "UnitInfo", "Vocabulary", "load_vocabulary"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +34,8 @@ class ContextRule:
     prefer: str
     boost: float
     reason: str
+    reject: bool = False
+    """The header does *not* mean `prefer` in such a table: its candidate is vetoed with `reason`."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +70,9 @@ class Vocabulary:
     os_patterns: tuple[re.Pattern[str], ...]
     cpu_patterns: tuple[re.Pattern[str], ...]
     max_phrase_len: int = field(default=1)
+    os_any: re.Pattern[str] | None = None
+    """All `os_patterns` as one alternation: one search per value instead of one per pattern."""
+    cpu_any: re.Pattern[str] | None = None
 
     def unit_named(self, label: str) -> UnitInfo | None:
         """A unit by its label in either table (header tokens or target units)."""
@@ -96,15 +96,9 @@ def _enumerations(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @lru_cache(maxsize=1)
 def load_vocabulary() -> Vocabulary:
     """The mapping vocabulary (cached)."""
-    raw = _read_yaml("mapping_vocabulary.yaml")
-    units: dict[str, UnitInfo] = {}
-    for dimension, table in raw["units"].items():
-        for token, factor in table.items():
-            units[fold(str(token))] = UnitInfo(dimension, float(factor), str(token))
-    target_units = {
-        str(label): UnitInfo(str(spec["dimension"]), float(spec["factor"]), str(label))
-        for label, spec in raw["target_units"].items()
-    }
+    raw = read_yaml(VOCABULARY_FILE)
+    units = unit_table().units
+    target_units = unit_table().target_units
     statistics = {fold(str(w)): stat for stat, words in raw["statistics"].items() for w in words}
     quantities = {fold(str(w)): q for q, words in raw["quantities"].items() for w in words}
     phrases = {
@@ -133,6 +127,7 @@ def load_vocabulary() -> Vocabulary:
             prefer=str(r["prefer"]),
             boost=float(r.get("boost", 0.15)),
             reason=str(r["reason"]),
+            reject=bool(r.get("reject", False)),
         )
         for r in raw.get("context_rules") or []
     )
@@ -158,4 +153,11 @@ def load_vocabulary() -> Vocabulary:
         os_patterns=tuple(re.compile(p, re.IGNORECASE) for p in raw["os_patterns"]),
         cpu_patterns=tuple(re.compile(p, re.IGNORECASE) for p in raw["cpu_patterns"]),
         max_phrase_len=max((len(k) for k in phrases), default=1),
+        os_any=_alternation(raw["os_patterns"]),
+        cpu_any=_alternation(raw["cpu_patterns"]),
     )
+
+
+def _alternation(patterns: list[str]) -> re.Pattern[str]:
+    """One pattern that matches where any of `patterns` does (none uses a back-reference)."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)

@@ -22,13 +22,19 @@ prefer an explicit "Finish mapping" button pass `auto_finish=False` and call `fi
 which refuses with the list of undecided columns. Once the phase is complete the decisions are
 locked (`MappingLockedError`): the flow has moved on and cleansing uses them.
 
-`auto_map_remaining` decides every undecided column: a column whose suggested target is free is
-approved (highest confidence first); a column without a target, or whose target another column
-already holds, is rejected with its target cleared ("left unmapped", which teaches memory
-nothing). It then completes the phase.
+`auto_map_remaining` (auto-finish) decides every undecided column: a column whose suggested target
+is free, at or above the consultant's threshold (`DEFAULT_MIN_CONFIDENCE` unless given) and whose
+preview does not fail for most sampled values, is approved (highest confidence first); every other
+column is rejected with its target cleared ("left unmapped"), and the result lists each with why.
+Nothing auto-finish decides teaches mapping memory (`decided_via` = auto). It then completes the
+phase; on a mapping already finished it changes nothing.
 
-Transactions: `commit=True` (the default) commits; `commit=False` leaves it to the caller's open
-transaction. Any error rolls back what the call did when it owns the commit.
+A suggestion whose preview fails for most sampled values (a type mismatch, `fit`) is never
+approved in bulk or by auto-finish: a person approves it one row at a time, or not at all.
+
+Transactions: these helpers never commit. They run inside the caller's unit of work — a use case in
+`core.actions.mapping` — which commits, or rolls everything back on any error. Each notes what it
+changed on the unit of work (`uow.note`), so the use case can say what changed.
 """
 
 from __future__ import annotations
@@ -41,8 +47,9 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from core.changes import OpChanges, ids
 from core.db.models import DataImport, DiscoveryFlow, ImportFieldMapping
-from core.mapping_review import memory, store
+from core.mapping_review import fit, memory, samples, store
 from core.mapping_review.errors import (
     DuplicateTargetError,
     MappingConflictError,
@@ -52,8 +59,18 @@ from core.mapping_review.errors import (
     MappingNotFoundError,
 )
 from core.mapping_review.rules import validate_rules
-from core.mapping_review.suggestions import apply_proposal
-from core.mapping_review.types import ACCEPTED, BulkResult, DecisionResult, MappingCounts
+from core.mapping_review.suggestions import apply_proposal, generate_suggestions
+from core.mapping_review.types import (
+    ACCEPTED,
+    DEFAULT_MIN_CONFIDENCE,
+    VIA_AUTO,
+    VIA_BULK,
+    VIA_PERSON,
+    BulkResult,
+    DecisionResult,
+    ForgetResult,
+    MappingCounts,
+)
 from core.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -71,9 +88,10 @@ class _Ctx:
 
 
 def _schema() -> Any:
-    from core.mapping.schema import load_target_schema
+    """Every target a mapping row may name: asset fields and connection fields."""
+    from core.mapping.schema import load_any_schema
 
-    return load_target_schema()
+    return load_any_schema()
 
 
 def _is_list_like(target: str) -> bool:
@@ -81,24 +99,42 @@ def _is_list_like(target: str) -> bool:
     return bool(field and field.list_like)
 
 
+def _below(score: float | None, threshold: float) -> str:
+    """A score under the threshold printed so that it reads as under it (0.895, not "0.90")."""
+    value = float(score or 0.0)
+    for digits in (2, 3, 4):
+        text = f"{value:.{digits}f}"
+        if float(text) < threshold:
+            return text
+    return f"{value:.6f}"
+
+
 def _check_not_locked(flow: DiscoveryFlow | None) -> None:
     if flow is not None and flow.field_mapping_completed:
         raise MappingLockedError(
             f"the field mapping of flow {flow.flow_name!r} is finished (the flow is at "
-            f"{flow.current_phase}); its decisions can no longer change"
+            f"{flow.current_phase}); its decisions can no longer change until it is reopened: "
+            f"`migration-discovery map reopen {flow.id} --reason TEXT` (in the app: Reopen mapping), "
+            "after which cleansing, inventory and later phases are redone"
         )
 
 
-def _owning(uow: UnitOfWork, commit: bool, work: Callable[[], T]) -> T:
-    """Run `work`; commit if we own the transaction, roll back what it did on any error."""
-    try:
-        result = work()
-    except BaseException:
-        if commit:
-            uow.rollback()
-        raise
-    if commit:
-        uow.commit()
+def _noted(uow: UnitOfWork, result: T) -> T:
+    """Say what a decision changed (mappings, their import, the flow when the phase moved)."""
+    mapping_ids = getattr(result, "mapping_ids", frozenset())
+    advanced = bool(getattr(result, "phase_advanced", False))
+    if mapping_ids or advanced:
+        flow_id = getattr(result, "flow_id", None)
+        uow.note(
+            OpChanges(
+                mappings=True,
+                flows=advanced,
+                mapping_ids=frozenset(mapping_ids),
+                import_ids=ids(getattr(result, "import_id", None)),
+                flow_ids=ids(flow_id) if advanced else frozenset(),
+                count=len(mapping_ids),
+            )
+        )
     return result
 
 
@@ -135,13 +171,15 @@ def _check_target(row: ImportFieldMapping, target: str | None) -> str:
         raise MappingDecisionError(
             message="there is no suggested target to approve",
             column=row.source_field,
-            hint="choose a target (modify) or reject the column to leave it unmapped",
+            hint="choose a target (modify) or reject the column to leave it unmapped "
+            "(`migration-discovery map set FLOW_ID COLUMN --target FIELD` or `--unmapped`)",
         )
     if target not in _schema():
         raise MappingDecisionError(
             message=f"unknown target field {target!r}",
             column=row.source_field,
-            hint="pick a field of the schema",
+            hint="pick a field of the schema (resources/target_schema.yaml; `migration-discovery map "
+            "set` names the closest ones)",
         )
     return target
 
@@ -193,7 +231,6 @@ def _maybe_finish(
             NEXT_PHASE,
             reason=reason,
             event_data={"mapping": counts.to_dict(), "import_id": str(imp.id)},
-            commit=False,
         )
     except InvalidTransitionError:  # changed under us between the check and the lock
         return False, False
@@ -238,7 +275,6 @@ def _decide(
     change: Callable[[_Ctx, ImportFieldMapping], dict[str, Any] | None],
     *,
     auto_finish: bool,
-    commit: bool,
 ) -> DecisionResult:
     """The shared shape of one decision: lock, check, change, learn, log, maybe finish."""
 
@@ -266,9 +302,11 @@ def _decide(
         if row.status == "suggested":
             row.approved_by = None
             row.approved_at = None
+            row.decided_via = None
         else:
             row.approved_by = tenant.user_id
             row.approved_at = store.now()
+            row.decided_via = VIA_PERSON
         _flush(uow, row, expected_version)
         learned = memory.learn(uow, row, before, memory.RowState.of(row))
         _record_decision(uow, ctx, row, before, old_target, action, tenant.actor, extra)
@@ -296,7 +334,7 @@ def _decide(
             version=row.version,
         )
 
-    return _owning(uow, commit, work)
+    return _noted(uow, work())
 
 
 def _suggested(row: ImportFieldMapping) -> dict[str, Any]:
@@ -309,7 +347,6 @@ def approve(
     expected_version: int,
     *,
     auto_finish: bool = True,
-    commit: bool = True,
 ) -> DecisionResult:
     """Accept the suggested target (and rules). Approving an accepted row changes nothing."""
 
@@ -325,9 +362,7 @@ def approve(
         row.status = "approved"
         return {"confidence": row.confidence_score, "match_type": row.match_type}
 
-    return _decide(
-        uow, mapping_id, expected_version, "approved", change, auto_finish=auto_finish, commit=commit
-    )
+    return _decide(uow, mapping_id, expected_version, "approved", change, auto_finish=auto_finish)
 
 
 def reject(
@@ -337,7 +372,6 @@ def reject(
     reason: str | None = None,
     *,
     auto_finish: bool = True,
-    commit: bool = True,
 ) -> DecisionResult:
     """Leave the column unmapped. The rejected target stays on the row (and is remembered as a
     pairing to suppress for this client)."""
@@ -348,9 +382,7 @@ def reject(
         row.status = "rejected"
         return {"reason": reason} if reason else {}
 
-    return _decide(
-        uow, mapping_id, expected_version, "rejected", change, auto_finish=auto_finish, commit=commit
-    )
+    return _decide(uow, mapping_id, expected_version, "rejected", change, auto_finish=auto_finish)
 
 
 def modify(
@@ -363,7 +395,6 @@ def modify(
     data_type: str | None = None,
     note: str | None = None,
     auto_finish: bool = True,
-    commit: bool = True,
 ) -> DecisionResult:
     """Map the column onto `target_field` with `transformation_rules` (status `modified`).
 
@@ -384,7 +415,8 @@ def modify(
             raise MappingDecisionError(
                 message="modify needs a target field",
                 column=row.source_field,
-                hint="reject the column to leave it unmapped",
+                hint="reject the column to leave it unmapped (`migration-discovery map set FLOW_ID "
+                "COLUMN --unmapped`)",
             )
         if transformation_rules is _UNSET:
             rules = row.transformation_rules if target == row.target_field else None
@@ -422,17 +454,13 @@ def modify(
             **({"note": note} if note else {}),
         }
 
-    return _decide(
-        uow, mapping_id, expected_version, "modified", change, auto_finish=auto_finish, commit=commit
-    )
+    return _decide(uow, mapping_id, expected_version, "modified", change, auto_finish=auto_finish)
 
 
 def revert(
     uow: UnitOfWork,
     mapping_id: uuid.UUID | str,
     expected_version: int,
-    *,
-    commit: bool = True,
 ) -> DecisionResult:
     """Undo a decision: back to `suggested` with the original suggestion; memory forgets it."""
 
@@ -444,7 +472,7 @@ def revert(
         row.status = "suggested"
         return {}
 
-    return _decide(uow, mapping_id, expected_version, "reverted", change, auto_finish=False, commit=commit)
+    return _decide(uow, mapping_id, expected_version, "reverted", change, auto_finish=False)
 
 
 # ------------------------------------------------------------------------------------------ bulk
@@ -470,6 +498,7 @@ def _bulk(
     skipped: list[tuple[str, str]],
     *,
     via: str,
+    decided_via: str,
     auto_finish: bool,
 ) -> BulkResult:
     tenant = store.require_tenant(uow)
@@ -489,13 +518,14 @@ def _bulk(
     for row, *_ in changed:
         row.approved_by = tenant.user_id
         row.approved_at = stamp
+        row.decided_via = decided_via
     uow.session.flush()
     learned = False
     for row, before, old_target, action, why in changed:
         learned |= memory.learn(uow, row, before, memory.RowState.of(row))
         extra = {
             "via": via,
-            **({"reason": why} if why else {}),
+            **({"reason": f"left unmapped: {why}"} if why else {}),
             **({"confidence": row.confidence_score} if action == "approved" else {}),
         }
         _record_decision(uow, ctx, row, before, old_target, action, tenant.actor, extra)
@@ -516,20 +546,48 @@ def _bulk(
         approved=sum(1 for c in changed if c[3] == "approved"),
         rejected=sum(1 for c in changed if c[3] == "rejected"),
         skipped=tuple(skipped),
+        left_unmapped=tuple(
+            (c[0].source_field, c[4] or "")
+            for c in sorted(changed, key=lambda c: c[0].source_position)
+            if c[3] == "rejected"
+        ),
         counts=store.counts_of(uow.session, ctx.imp.id),
     )
 
 
+def _preview_failures(uow: UnitOfWork, ctx: _Ctx) -> dict[uuid.UUID, str]:
+    """Pending rows whose suggested target fails the preview for most sampled values: why."""
+    pending = [r for r in ctx.rows if r.status == "suggested" and r.target_field in _schema()]
+    if not pending:
+        return {}
+    records = samples.first_records(uow.session, ctx.imp.id)
+    columns = list(ctx.imp.columns or [])
+    spots = [
+        (
+            columns.index(r.source_field) if r.source_field in columns else r.source_position,
+            r.target_field,
+            r.transformation_rules,
+        )
+        for r in pending
+    ]
+    fits = fit.fits_of_columns(records, spots)
+    return {r.id: f.describe() for r, f in zip(pending, fits, strict=True) if f is not None and f.failing}
+
+
 def _plan_approvals(
-    rows: list[ImportFieldMapping], min_confidence: float
+    rows: list[ImportFieldMapping],
+    min_confidence: float,
+    failing: dict[uuid.UUID, str] | None = None,
 ) -> tuple[
     list[ImportFieldMapping], list[tuple[ImportFieldMapping, str]], list[tuple[ImportFieldMapping, str]]
 ]:
     """Pending rows with a target at/above the threshold, best first, one per single target.
 
-    Returns (to approve, lost to another column: (row, why), other pending rows: (row, why)).
+    Returns (to approve, not approved although eligible: (row, why) — lost to another column or
+    failing the preview (`failing`: id → why) —, other pending rows: (row, why)).
     """
     schema = _schema()
+    failing = failing or {}
     taken = {r.target_field: r for r in rows if r.status in ACCEPTED and r.target_field}
     pending = [r for r in rows if r.status == "suggested"]
     eligible = sorted(
@@ -545,6 +603,9 @@ def _plan_approvals(
         if field is None:
             lost.append((row, f"unknown target field {target!r}"))
             continue
+        if row.id in failing:
+            lost.append((row, failing[row.id]))
+            continue
         holder = taken.get(target)
         if holder is not None and not field.list_like:
             lost.append((row, f"{target} is already mapped from column {holder.source_field!r}"))
@@ -557,7 +618,8 @@ def _plan_approvals(
             r,
             "no target suggested"
             if not r.target_field
-            else f"confidence {r.confidence_score:.2f} below threshold",
+            else f"confidence {_below(r.confidence_score, min_confidence)} below the threshold"
+            f" {min_confidence:.2f}",
         )
         for r in pending
         if r.id not in chosen_ids
@@ -572,53 +634,80 @@ def bulk_approve(
     min_confidence: float,
     *,
     auto_finish: bool = True,
-    commit: bool = True,
 ) -> BulkResult:
     """Approve every pending suggestion with a target at or above `min_confidence`.
 
     Two pending columns suggesting the same single target: the more confident one is approved,
     the other stays pending (listed in `skipped`); a target an earlier decision holds is skipped
-    too. Decided rows are not touched. Completes the phase if nothing is left pending.
+    too, and so is one whose preview fails for most sampled values. Decided rows are not touched.
+    The consultant chose the threshold, so what it approves is their decision and teaches memory.
+    Completes the phase if nothing is left pending.
     """
+    _check_threshold(min_confidence)
+
+    def work() -> BulkResult:
+        ctx = _lock_import_rows(uow, import_id)
+        chosen, lost, _ = _plan_approvals(ctx.rows, float(min_confidence), _preview_failures(uow, ctx))
+        skipped = [(r.source_field, why) for r, why in lost]
+        return _bulk(
+            uow, ctx, chosen, [], skipped, via="bulk_approve", decided_via=VIA_BULK, auto_finish=auto_finish
+        )
+
+    return _noted(uow, work())
+
+
+def _check_threshold(min_confidence: float) -> None:
     if not 0.0 <= float(min_confidence) <= 1.0:
         raise MappingDecisionError(
             message=f"minimum confidence {min_confidence} is outside 0..1", hint="pass e.g. 0.8"
         )
 
+
+def auto_map_remaining(
+    uow: UnitOfWork, import_id: uuid.UUID | str, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE
+) -> BulkResult:
+    """Decide every pending column and complete the phase (see the module docstring).
+
+    Approves only free targets at or above `min_confidence` whose preview does not fail; the rest
+    are left unmapped, listed in `left_unmapped` with why. Teaches memory nothing.
+    Idempotent once the phase is complete: nothing is left to decide, so it changes nothing and
+    reports the mapping as finished (like `finish_mapping`), instead of refusing a locked mapping."""
+    _check_threshold(min_confidence)
+
     def work() -> BulkResult:
-        ctx = _lock_import_rows(uow, import_id)
-        chosen, lost, _ = _plan_approvals(ctx.rows, float(min_confidence))
-        skipped = [(r.source_field, why) for r, why in lost]
-        return _bulk(uow, ctx, chosen, [], skipped, via="bulk_approve", auto_finish=auto_finish)
+        ctx = _lock_import_rows(uow, import_id, allow_finished=True)
+        if ctx.flow is not None and ctx.flow.field_mapping_completed:
+            return BulkResult(
+                import_id=ctx.imp.id,
+                flow_id=ctx.flow.id,
+                field_mapping_completed=True,
+                counts=store.counts_of(uow.session, ctx.imp.id),
+            )
+        chosen, lost, rest = _plan_approvals(ctx.rows, float(min_confidence), _preview_failures(uow, ctx))
+        rejects = [(r, why) for r, why in [*lost, *rest]]
+        return _bulk(
+            uow, ctx, chosen, rejects, [], via="auto_map_remaining", decided_via=VIA_AUTO, auto_finish=True
+        )
 
-    return _owning(uow, commit, work)
-
-
-def auto_map_remaining(uow: UnitOfWork, import_id: uuid.UUID | str, *, commit: bool = True) -> BulkResult:
-    """Decide every pending column and complete the phase (see the module docstring)."""
-
-    def work() -> BulkResult:
-        ctx = _lock_import_rows(uow, import_id)
-        chosen, lost, rest = _plan_approvals(ctx.rows, 0.0)
-        rejects = [(r, f"left unmapped: {why}") for r, why in [*lost, *rest]]
-        return _bulk(uow, ctx, chosen, rejects, [], via="auto_map_remaining", auto_finish=True)
-
-    return _owning(uow, commit, work)
+    return _noted(uow, work())
 
 
-def finish_mapping(uow: UnitOfWork, import_id: uuid.UUID | str, *, commit: bool = True) -> BulkResult:
+def finish_mapping(uow: UnitOfWork, import_id: uuid.UUID | str) -> BulkResult:
     """Complete the field-mapping phase; refuses (`MappingIncompleteError`) while any column is
     undecided, naming them. Idempotent once complete."""
 
     def work() -> BulkResult:
         ctx = _lock_import_rows(uow, import_id, allow_finished=True)
+        flow_ref = str(ctx.flow.id) if ctx.flow is not None else "FLOW_ID"
         if not ctx.rows:
             raise MappingDecisionError(
-                message="the import has no suggested mappings yet", hint="generate suggestions first"
+                message="the import has no suggested mappings yet",
+                hint=f"make them with `migration-discovery map generate {flow_ref}` (opening the mapping "
+                "review does it too)",
             )
         pending = [r.source_field for r in ctx.rows if r.status == "suggested"]
         if pending:
-            raise MappingIncompleteError(pending)
+            raise MappingIncompleteError(pending, flow_id=ctx.flow.id if ctx.flow is not None else None)
         if ctx.flow is None:
             raise MappingDecisionError(
                 message=f"import {ctx.imp.filename!r} has no discovery flow to advance"
@@ -630,7 +719,8 @@ def finish_mapping(uow: UnitOfWork, import_id: uuid.UUID | str, *, commit: bool 
             raise MappingDecisionError(
                 message=f"flow {ctx.flow.flow_name!r} cannot leave field mapping now (it is "
                 f"{ctx.flow.status} at {ctx.flow.current_phase})",
-                hint="finish the data import first, or resume/recover the flow",
+                hint="finish the data import first, or resume/recover the flow; "
+                f"`migration-discovery flow status {ctx.flow.id}` says where it stands",
             )
         return BulkResult(
             import_id=ctx.imp.id,
@@ -640,9 +730,90 @@ def finish_mapping(uow: UnitOfWork, import_id: uuid.UUID | str, *, commit: bool 
             counts=store.counts_of(uow.session, ctx.imp.id),
         )
 
-    return _owning(uow, commit, work)
+    return _noted(uow, work())
 
 
 def counts(uow: UnitOfWork, import_id: uuid.UUID | str) -> MappingCounts:
     imp = store.load_import(uow, import_id)
     return store.counts_of(uow.session, imp.id)
+
+
+def leave_unmatched_unmapped(uow: UnitOfWork, import_id: uuid.UUID | str) -> BulkResult:
+    """Reject every pending column the suggester found no target for ("leave all unmatched unmapped").
+
+    One consultant's decision over many rows: each is rejected as if one at a time (audit event
+    and decider per row; a row without a target teaches memory nothing), in the caller's one
+    transaction. Rows with a target, and decided rows, are not touched.
+    """
+    ctx = _lock_import_rows(uow, import_id)
+    unmatched = [r for r in ctx.rows if r.status == "suggested" and not r.target_field]
+    changed: dict[uuid.UUID, int] = {}
+    for row in sorted(unmatched, key=lambda r: r.source_position):
+        done = reject(uow, row.id, row.version, reason="no target field fits", auto_finish=False)
+        changed[row.id] = done.version
+    return BulkResult(
+        import_id=ctx.imp.id,
+        flow_id=ctx.flow.id if ctx.flow else None,
+        mapping_ids=frozenset(changed),
+        versions=changed,
+        rejected=len(changed),
+        counts=store.counts_of(uow.session, ctx.imp.id),
+    )
+
+
+# ---------------------------------------------------------------------------------------- memory
+
+
+def forget_learned(
+    uow: UnitOfWork, import_id: uuid.UUID | str, source_field: str, *, use_semantic: bool | None = None
+) -> ForgetResult:
+    """Forget what the client's memory learned for a column of this import (every target).
+
+    The decision is logged (`mapping_memory_forgotten`, with what was forgotten and by whom); a
+    column still undecided is suggested afresh, without what was forgotten. Decided rows keep
+    their decisions. Raises when the import has no such column, or the consultant may only read.
+    """
+    from core.mapping_review.queries import mapping_rows
+
+    tenant = store.require_tenant(uow)
+    s = uow.session
+    imp = store.load_import(uow, import_id)
+    row = next((r for r in store.rows_of_import(s, imp.id) if r.source_field == source_field), None)
+    if row is None and source_field not in (imp.columns or []):
+        raise MappingNotFoundError(
+            message=f"import {imp.filename!r} has no column {source_field!r}",
+            details={"import_id": str(imp.id), "column": source_field},
+        )
+    flow = store.flow_for_import(s, tenant, imp.id)
+    forgotten = memory.forget(uow, source_field)
+    mapping_ids: frozenset[uuid.UUID] = frozenset()
+    if forgotten:
+        store.record_event(
+            uow,
+            imp,
+            flow,
+            "mapping_memory_forgotten",
+            {
+                "source_field": source_field,
+                "forgotten": [e.to_dict() for e in forgotten],
+                "actor": tenant.actor,
+            },
+        )
+        s.flush()
+        if row is not None and row.status == "suggested":
+            generate_suggestions(uow, imp.id, use_semantic=use_semantic)
+            mapping_ids = frozenset({row.id})
+        uow.note(
+            OpChanges(mappings=True, import_ids=ids(imp.id), mapping_ids=mapping_ids, count=len(forgotten))
+        )
+    now = next((r for r in mapping_rows(uow, imp.id) if r.source_field == source_field), None)
+    return ForgetResult(
+        import_id=imp.id,
+        flow_id=flow.id if flow else None,
+        mapping_ids=mapping_ids,
+        versions={now.id: now.version} if now is not None and mapping_ids else {},
+        memory_changed=bool(forgotten),
+        source_field=source_field,
+        forgotten=tuple(forgotten),
+        row=now,
+    )

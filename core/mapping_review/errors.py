@@ -84,12 +84,16 @@ class DuplicateTargetError(MappingDecisionError):
 class MappingIncompleteError(UserInputError):
     """`finish_mapping` refused: some columns are still undecided (named in `pending`)."""
 
-    def __init__(self, pending: list[str]) -> None:
+    def __init__(self, pending: list[str], *, flow_id: uuid.UUID | None = None) -> None:
         self.pending = pending
         shown = ", ".join(repr(p) for p in pending[:10]) + (" …" if len(pending) > 10 else "")
+        flow = str(flow_id) if flow_id is not None else "FLOW_ID"
         super().__init__(
             message=f"{len(pending)} column(s) still need a decision: {shown}",
-            hint="approve, change or reject them (or auto-map the remaining ones)",
+            hint="approve, change or reject them (or auto-map the remaining ones); from scripts: "
+            f"`migration-discovery map set {flow} COLUMN --target FIELD|--unmapped` for one, "
+            f"`migration-discovery map accept {flow} --min-confidence X` for the sure ones, "
+            f"`migration-discovery map finish {flow} --auto` to leave the rest unmapped",
             details={"pending": pending},
         )
 

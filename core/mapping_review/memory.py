@@ -9,6 +9,13 @@ a pure function of its stored state (`contribution`):
     rejected          rejected_count + 1 for the target shown (none when the target is empty:
                       automatic "leave unmapped" decisions clear it and teach nothing)
     suggested         nothing
+    decided via auto  nothing: auto-finish approves what nobody looked at (`decided_via` = auto)
+
+Only a person's decisions teach: one row approved, modified or rejected, or a bulk approval at or
+above a threshold the person chose (`decided_via` person / bulk). Each pairing records who last
+taught it and when (`taught_by`, `taught_by_name`, `taught_at`: the latest approval, or for a
+pairing never approved the rejection that created it); the suggestion's explanation names them.
+`forget` removes what was learned for a column header altogether.
 
 A decision moves a row from one state to another, so memory changes by
 `contribution(new) - contribution(old)`: re-deciding, reverting (undo) and changing one's mind
@@ -29,7 +36,9 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from core.db.models import ImportFieldMapping, MappingMemory
+from core.mapping_review.errors import MappingDecisionError
 from core.mapping_review.store import now, require_tenant
+from core.mapping_review.types import VIA_AUTO, LearnedEntry
 from core.uow import UnitOfWork
 
 MAX_LEARNED = 5000
@@ -54,10 +63,18 @@ class RowState:
     target_field: str | None
     suggested_target: str | None
     transformation_rules: dict[str, Any] | None
+    decided_via: str | None = None
 
     @classmethod
     def of(cls, row: ImportFieldMapping) -> RowState:
-        return cls(row.status, row.target_field, suggested_target(row), row.transformation_rules)
+        return cls(
+            row.status, row.target_field, suggested_target(row), row.transformation_rules, row.decided_via
+        )
+
+    @property
+    def teaches(self) -> bool:
+        """A person decided it (auto-finish decisions teach nothing)."""
+        return self.decided_via != VIA_AUTO
 
 
 def suggested_target(row: ImportFieldMapping) -> str | None:
@@ -71,6 +88,8 @@ def fingerprint_of(row: ImportFieldMapping) -> str:
 def contribution(state: RowState) -> dict[str, tuple[int, int]]:
     """target → (approved delta, rejected delta) this state adds to memory."""
     out: dict[str, tuple[int, int]] = {}
+    if not state.teaches:
+        return out
     if state.status in ("approved", "modified") and state.target_field:
         out[state.target_field] = (1, 0)
         if (
@@ -100,7 +119,8 @@ def learn(
         deltas[target][1] -= r
     changed = False
     new_rules = (
-        after.status in ("approved", "modified")
+        after.teaches
+        and after.status in ("approved", "modified")
         and bool(after.target_field)
         and after.transformation_rules != before.transformation_rules
     )
@@ -144,6 +164,9 @@ def _apply(
             approved_count=max(d_approved, 0),
             rejected_count=max(d_rejected, 0),
             last_decided_at=stamp,
+            taught_by=tenant.user_id,
+            taught_by_name=tenant.actor,
+            taught_at=stamp,
         )
         set_: dict[str, Any] = {
             "approved_count": func.greatest(MappingMemory.approved_count + d_approved, 0),
@@ -151,8 +174,11 @@ def _apply(
             "last_decided_at": stamp,
             "updated_at": func.now(),
         }
-        if d_approved > 0:  # the newest accepted rules win
+        if d_approved > 0:  # the newest accepted rules win, and their teacher
             set_["transformation_rules"] = stmt.excluded.transformation_rules
+            set_["taught_by"] = stmt.excluded.taught_by
+            set_["taught_by_name"] = stmt.excluded.taught_by_name
+            set_["taught_at"] = stmt.excluded.taught_at
         s.execute(
             stmt.on_conflict_do_update(
                 index_elements=["client_account_id", "source_header", "value_fingerprint", "target_field"],
@@ -236,3 +262,98 @@ def learned_rules(uow: UnitOfWork, headers: Iterable[str]) -> dict[tuple[str, st
         )
     )
     return {(h, fp or "", t): dict(rules) for h, fp, t, rules in rows if rules}
+
+
+def same_header(a: str, b: str) -> bool:
+    """Whether a decision on header `a` applies to header `b` (the suggester's rule)."""
+    from core.mapping.learned import header_key
+    from core.values.text import fold
+
+    return header_key(a) == header_key(b) or fold(a) == fold(b)
+
+
+def _entry(m: MappingMemory) -> LearnedEntry:
+    return LearnedEntry(
+        source_header=m.source_header,
+        value_fingerprint=m.value_fingerprint or "",
+        target_field=m.target_field,
+        approved_count=m.approved_count,
+        rejected_count=m.rejected_count,
+        taught_by=m.taught_by_name,
+        taught_at=m.taught_at,
+        engagement_id=m.engagement_id,
+    )
+
+
+def entries_for(uow: UnitOfWork, header: str) -> list[LearnedEntry]:
+    """Everything the client's memory holds that applies to a column called `header`."""
+    tenant = require_tenant(uow)
+    found = uow.session.scalars(
+        select(MappingMemory)
+        .where(MappingMemory.client_account_id == tenant.client_account_id)
+        .order_by(MappingMemory.taught_at.desc().nulls_last(), MappingMemory.target_field)
+    )
+    return [_entry(m) for m in found if same_header(m.source_header, header)]
+
+
+def teachers(uow: UnitOfWork) -> list[LearnedEntry]:
+    """The learned (approved by majority) pairings with a recorded teacher, newest first."""
+    tenant = require_tenant(uow)
+    found = uow.session.scalars(
+        select(MappingMemory)
+        .where(
+            MappingMemory.client_account_id == tenant.client_account_id,
+            MappingMemory.approved_count > MappingMemory.rejected_count,
+            MappingMemory.taught_at.is_not(None),
+        )
+        .order_by(MappingMemory.taught_at.desc())
+        .limit(MAX_LEARNED)
+    )
+    return [_entry(m) for m in found]
+
+
+def teacher_of(entries: Sequence[LearnedEntry], header: str, target: str) -> LearnedEntry | None:
+    """The newest teacher of `header` → `target` among `entries` (from `teachers`)."""
+    return next(
+        (e for e in entries if e.target_field == target and same_header(e.source_header, header)), None
+    )
+
+
+def taught_text(entry: LearnedEntry) -> str:
+    """ "taught by X on DATE" for a suggestion's explanation."""
+    who = f"taught by {entry.taught_by}" if entry.taught_by else "taught"
+    return f"{who} on {entry.taught_at:%Y-%m-%d}" if entry.taught_at else who
+
+
+def forget(uow: UnitOfWork, header: str) -> list[LearnedEntry]:
+    """Delete everything the client's memory learned for a column called `header`; what it was.
+
+    Rows decided earlier keep their decisions; undoing one of them later takes nothing away from
+    memory (the counters never go below zero).
+    """
+    tenant = require_tenant(uow)
+    found = [
+        m
+        for m in uow.session.scalars(
+            select(MappingMemory)
+            .where(MappingMemory.client_account_id == tenant.client_account_id)
+            .order_by(MappingMemory.target_field, MappingMemory.value_fingerprint)
+        )
+        if same_header(m.source_header, header)
+    ]
+    entries = [_entry(m) for m in found]
+    if found:
+        done = uow.session.execute(
+            delete(MappingMemory)
+            .where(MappingMemory.id.in_([m.id for m in found]))
+            .execution_options(synchronize_session=False)
+        )
+        for m in found:
+            uow.session.expunge(m)
+        if done.rowcount != len(found):  # row-level security: readable, not writable
+            raise MappingDecisionError(
+                message="you can view this client's mapping memory but not change it",
+                column=header,
+                hint="ask the engagement lead for member access",
+            )
+    return entries

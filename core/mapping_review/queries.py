@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from core.db.models import DiscoveryFlow, ImportFieldMapping, User
+from core.mapping_review import fit as fitting
 from core.mapping_review import samples as sampling
 from core.mapping_review import store
 from core.mapping_review.errors import MappingDecisionError, MappingNotFoundError
@@ -25,9 +26,10 @@ GRID_SAMPLES = 5
 
 
 def _schema() -> Any:
-    from core.mapping.schema import load_target_schema
+    """Every target a mapping row may name: asset fields and connection fields."""
+    from core.mapping.schema import load_any_schema
 
-    return load_target_schema()
+    return load_any_schema()
 
 
 def mapping_rows(
@@ -48,15 +50,17 @@ def mapping_rows(
         .order_by(ImportFieldMapping.source_position, ImportFieldMapping.source_field)
         .execution_options(populate_existing=True)
     ).all()
-    records = sampling.first_records(s, imp.id, sample_records) if found and samples > 0 else []
+    records = sampling.first_records(s, imp.id, sample_records) if found else []
     columns = list(imp.columns or [])
     position_of = {name: i for i, name in enumerate(columns)}
     schema = _schema()
     out: list[MappingRow] = []
     for row, decided_by in found:
         pos = position_of.get(row.source_field, row.source_position)
-        values = sampling.distinct_values(sampling.column_values(records, pos), samples) if records else []
+        column = sampling.column_values(records, pos) if records else []
+        values = sampling.distinct_values(column, samples) if column and samples > 0 else []
         target = schema.get(row.target_field) if row.target_field else None
+        fit = fitting.fit_of(row.target_field, row.transformation_rules, column) if target else None
         out.append(
             MappingRow(
                 id=row.id,
@@ -80,6 +84,9 @@ def mapping_rows(
                 approved_at=row.approved_at,
                 suggested_target=(row.suggestion or {}).get("target_field"),
                 alternatives=_alternatives(row.suggestion),
+                preview_failing=bool(fit and fit.failing),
+                preview_problem=fit.describe() if fit and fit.failing else None,
+                decided_via=row.decided_via,
             )
         )
     return out
@@ -137,8 +144,7 @@ def effective_mappings(uow: UnitOfWork, import_id: uuid.UUID | str) -> list[Effe
 
 def target_type(target_field: str, rules: dict[str, Any] | None) -> str:
     """The type a column is parsed as: the rules' `data_type` override, else the target's."""
-    override = (rules or {}).get("data_type")
-    return str(override) if override else _schema()[target_field].type
+    return fitting.target_type(target_field, rules)
 
 
 def preview_transformation(
@@ -165,12 +171,13 @@ def preview_transformation(
     if target not in _schema():
         raise MappingDecisionError(message=f"unknown target field {target!r}", column=row.source_field)
     use_rules = row.transformation_rules if rules is None else rules
-    # The cleansing phase's own coercer: the preview shows exactly what cleansing will store.
-    from core.cleansing.coerce import FieldCoercer
-    from core.cleansing.fields import FieldSpec, asset_fields
-
-    unit = asset_fields()[target].unit if target in asset_fields() else None
-    coerce = FieldCoercer(FieldSpec(target, target_type(target, use_rules), unit), use_rules)
+    # The value pipeline's coercer, as cleansing uses it: the preview shows what cleansing will store.
+    imp = store.load_import(uow, row.data_import_id)
+    position = _position(imp, row)
+    order = None
+    if fitting.target_type(target, use_rules) == "datetime" and not (use_rules or {}).get("date_order"):
+        order = sampling.column_date_order(uow.session, imp.id, position)  # as cleansing decides it
+    coerce = fitting.coercer(target, use_rules, date_order=order)
     out = []
     for raw in _raw_values(uow, row, n):
         value, problem = coerce(raw)
@@ -181,10 +188,15 @@ def preview_transformation(
     return out
 
 
+def _position(imp: Any, row: ImportFieldMapping) -> int:
+    """The column's position in the stored header (by name first, as cleansing finds it)."""
+    columns = list(imp.columns or [])
+    return columns.index(row.source_field) if row.source_field in columns else row.source_position
+
+
 def _raw_values(uow: UnitOfWork, row: ImportFieldMapping, n: int) -> list[str]:
     imp = store.load_import(uow, row.data_import_id)
-    columns = list(imp.columns or [])
-    pos = columns.index(row.source_field) if row.source_field in columns else row.source_position
+    pos = _position(imp, row)
     records = sampling.first_records(uow.session, imp.id, max(sampling.SAMPLE_RECORDS, n))
     return sampling.distinct_values(sampling.column_values(records, pos), n)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.db.models import RawImportRecord
@@ -53,3 +53,33 @@ def columns_samples(
     """Per column, its values in the first `limit` records (one query for all columns)."""
     records = first_records(session, import_id, limit)
     return [column_values(records, i) for i in range(len(columns))]
+
+
+def column_date_order(session: Session, import_id: uuid.UUID, position: int) -> str | None:
+    """Day-first or month-first, from the column's unambiguous slash/dash dates (set-based).
+
+    The one read here that scans the whole column (one aggregate in the server): cleansing and the
+    mapping preview both ask it, so an ambiguous 03/04/2021 reads the same in both. `position` is
+    0-based.
+    """
+    row = session.execute(
+        text(
+            r"""
+            SELECT count(*) FILTER (WHERE split_part(v, '/', 1)::int > 12
+                                      AND split_part(v, '/', 2)::int <= 12),
+                   count(*) FILTER (WHERE split_part(v, '/', 2)::int > 12
+                                      AND split_part(v, '/', 1)::int <= 12)
+              FROM (SELECT regexp_replace(btrim(cells[:pos]),
+                                          '^(\d{1,2})[/-](\d{1,2})[/-]\d{2,4}.*$', '\1/\2') AS v
+                      FROM raw_import_records
+                     WHERE data_import_id = :imp AND cells[:pos] ~ '^\s*\d{1,2}[/-]\d{1,2}[/-]\d{2,4}') s
+            """
+        ),
+        {"imp": import_id, "pos": position + 1},
+    ).one()
+    day_first, month_first = row
+    if day_first and not month_first:
+        return "dmy"
+    if month_first and not day_first:
+        return "mdy"
+    return None  # no evidence, or the column mixes both: ambiguous values are reported

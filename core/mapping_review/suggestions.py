@@ -10,12 +10,14 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from core.changes import OpChanges, ids
 from core.db.models import DataImport, ImportFieldMapping
 from core.mapping_review import memory, samples, store
 from core.mapping_review.errors import MappingDecisionError
-from core.mapping_review.types import MappingRow
+from core.mapping_review.types import LearnedEntry, MappingRow
 from core.uow import UnitOfWork
 
 SUGGESTERS = ("rules", "ai_agent")
@@ -75,20 +77,68 @@ def _learned_rules(
         proposal["transformation_rules"] = dict(rules)
 
 
+def _taught(teachers: list[LearnedEntry], proposal: dict[str, Any], header: str) -> None:
+    """A learned match says first who taught it and when ("taught by X on DATE: approved …")."""
+    if proposal["match_type"] != "learned" or not proposal["target_field"]:
+        return
+    entry = memory.teacher_of(teachers, header, proposal["target_field"])
+    if entry is not None:
+        text = memory.taught_text(entry)
+        proposal["explanation"] = f"{text}: {proposal['explanation']}" if proposal["explanation"] else text
+
+
 def _run_suggester(
     columns: Sequence[str],
     column_samples: Sequence[Sequence[str]],
     learned: list[memory.LearnedDecision],
     use_semantic: bool | None,
+    kind: str = "assets",
 ) -> tuple[list[Any], list[str]]:
+    """The suggester on the import's columns: onto asset fields, or connection fields for a
+    connection export (`core.mapping.kind`)."""
     from core.mapping import suggest_mappings, value_fingerprint
 
-    suggestions = suggest_mappings(
-        list(zip(columns, column_samples, strict=True)), learned=learned, use_semantic=use_semantic
-    )
+    pairs = list(zip(columns, column_samples, strict=True))
+    if kind == "connections":
+        from core.mapping.kind import suggest_for_schema
+
+        suggestions = suggest_for_schema(pairs, learned=learned)
+    else:
+        suggestions = suggest_mappings(pairs, learned=learned, use_semantic=use_semantic)
     if len(suggestions) != len(columns):
         raise RuntimeError(f"the suggester answered {len(suggestions)} columns for {len(columns)}")
     return list(suggestions), [value_fingerprint(s) for s in column_samples]
+
+
+@dataclass(frozen=True)
+class Precomputed:
+    """Suggestions made before the import was stored (`precompute`), from the rows the reader gave:
+    `generate_suggestions` uses them only when its own inputs are exactly these."""
+
+    columns: tuple[str, ...]
+    samples: tuple[tuple[str, ...], ...]
+    learned: tuple[memory.LearnedDecision, ...]
+    kind: str
+    suggestions: tuple[Any, ...]
+    fingerprints: tuple[str, ...]
+
+
+def precompute(
+    columns: Sequence[str],
+    column_samples: Sequence[Sequence[str]],
+    learned: Sequence[memory.LearnedDecision],
+    kind: str,
+) -> Precomputed:
+    """The rules suggester's answer for `columns` (no database: safe on a thread of its own)."""
+    suggestions, fingerprints = _run_suggester(columns, column_samples, list(learned), False, kind)
+    return Precomputed(
+        columns=tuple(columns),
+        samples=tuple(tuple(c) for c in column_samples),
+        learned=tuple(learned),
+        kind=kind,
+        suggestions=tuple(suggestions),
+        fingerprints=tuple(fingerprints),
+    )
 
 
 def _checked_columns(imp: DataImport) -> list[str]:
@@ -97,14 +147,15 @@ def _checked_columns(imp: DataImport) -> list[str]:
         raise MappingDecisionError(
             message=f"import {imp.filename!r} has no columns to map",
             file=imp.filename,
-            hint="import the file first",
+            hint="import the file first: `migration-discovery import FILE --client NAME --engagement NAME`",
         )
     dupes = sorted(c for c, n in Counter(columns).items() if n > 1)
     if dupes:
         raise MappingDecisionError(
             message=f"the import names column(s) {', '.join(map(repr, dupes))} more than once",
             file=imp.filename,
-            hint="re-import the file (the reader makes header names unique)",
+            hint="re-import the file (the reader makes header names unique): `migration-discovery import "
+            "FILE --client NAME --engagement NAME`",
         )
     return columns
 
@@ -114,26 +165,44 @@ def generate_suggestions(
     import_id: uuid.UUID | str,
     *,
     use_semantic: bool | None = None,
-    commit: bool = True,
+    precomputed: Precomputed | None = None,
 ) -> list[MappingRow]:
     """Suggest a target for every column of the import and store it; returns the grid rows.
 
     Samples are the first records of the import (bounded), learned memory is the client's
     (`match_type: learned` suggestions also bring back the rules the consultants settled on).
-    Writes a `mapping_suggested` flow event. Decided rows are never touched.
+    Writes a `mapping_suggested` flow event. Decided rows are never touched. `precomputed` (rules
+    only) stands in for the suggester's run when its columns, samples, learned memory and kind are
+    exactly what is read here.
     """
     imp = store.load_import(uow, import_id)
     columns = _checked_columns(imp)
     column_samples = samples.columns_samples(uow.session, imp.id, columns)
     learned = memory.learned_for(uow)
-    suggestions, fingerprints = _run_suggester(columns, column_samples, learned, use_semantic)
+    from core.mapping.kind import import_kind
+
+    kind = import_kind(imp.import_metadata)
+    if (
+        precomputed is not None
+        and use_semantic is False
+        and precomputed.columns == tuple(columns)
+        and precomputed.samples == tuple(tuple(c) for c in column_samples)
+        and precomputed.learned == tuple(learned)
+        and precomputed.kind == kind
+    ):
+        suggestions, fingerprints = list(precomputed.suggestions), list(precomputed.fingerprints)
+    else:
+        suggestions, fingerprints = _run_suggester(columns, column_samples, learned, use_semantic, kind)
     learned_rules = memory.learned_rules(uow, columns)
-    proposals = []
-    for column, suggestion, fingerprint in zip(columns, suggestions, fingerprints, strict=True):
-        proposal = _proposal(suggestion, fingerprint, "rules")
+    proposals = [
+        _proposal(suggestion, fingerprint, "rules")
+        for suggestion, fingerprint in zip(suggestions, fingerprints, strict=True)
+    ]
+    teachers = memory.teachers(uow) if any(p["match_type"] == "learned" for p in proposals) else []
+    for column, proposal in zip(columns, proposals, strict=True):
         _learned_rules(learned_rules, proposal, column)
-        proposals.append(proposal)
-    return _store(uow, imp, columns, proposals, {"learned_entries": len(learned)}, commit=commit)
+        _taught(teachers, proposal, column)
+    return _store(uow, imp, columns, proposals, {"learned_entries": len(learned)})
 
 
 def store_suggestions(
@@ -142,7 +211,6 @@ def store_suggestions(
     suggestions: Sequence[Any],
     *,
     suggested_by: str = "ai_agent",
-    commit: bool = True,
 ) -> list[MappingRow]:
     """Store suggestions made elsewhere (an AI crew): one per column, in the import's column
     order, each with target_field, confidence, match_type, transformation_rules, explanation
@@ -165,7 +233,7 @@ def store_suggestions(
         _proposal(sg, value_fingerprint(vals), suggested_by)
         for sg, vals in zip(suggestions, column_samples, strict=True)
     ]
-    return _store(uow, imp, columns, proposals, {}, commit=commit)
+    return _store(uow, imp, columns, proposals, {})
 
 
 def _store(
@@ -174,8 +242,6 @@ def _store(
     columns: list[str],
     proposals: list[dict[str, Any]],
     event_extra: dict[str, Any],
-    *,
-    commit: bool,
 ) -> list[MappingRow]:
     """Write one row per column (create / refresh undecided / keep decided) and log it."""
     from core.mapping_review.queries import mapping_rows
@@ -231,8 +297,7 @@ def _store(
     )
     s.flush()
     rows = mapping_rows(uow, imp.id)
-    if commit:
-        uow.commit()
+    uow.note(OpChanges(mappings=True, import_ids=ids(imp.id), count=len(rows)))
     return rows
 
 
@@ -242,4 +307,4 @@ def suggest_after_import(uow: UnitOfWork, import_id: uuid.UUID | str) -> list[Ma
     Runs in the caller's transaction (no commit), so the import and its suggestions become
     visible together.
     """
-    return generate_suggestions(uow, import_id, commit=False)
+    return generate_suggestions(uow, import_id)

@@ -17,6 +17,19 @@ PENDING = "suggested"
 DECIDED = ("approved", "modified", "rejected")
 ACCEPTED = ("approved", "modified")
 
+DEFAULT_MIN_CONFIDENCE = 0.9
+"""The confidence a suggestion needs to be approved without a person looking at it, unless the
+consultant chose another: the grid's "approve all ≥" default (desktop settings) and
+`map finish --auto` both read this one definition."""
+
+# How a row was decided (`import_field_mappings.decided_via`); only a person's decisions teach.
+VIA_PERSON = "person"
+"""One row approved, modified or rejected by a consultant."""
+VIA_BULK = "bulk"
+"""Approved in bulk at or above a threshold the consultant chose."""
+VIA_AUTO = "auto"
+"""Decided by auto-finish (`map finish --auto`): nobody looked at it, so memory learns nothing."""
+
 
 @dataclass(frozen=True)
 class MappingRow:
@@ -49,6 +62,12 @@ class MappingRow:
     suggested_target: str | None = None
     alternatives: tuple[tuple[str, float], ...] = ()
     """Runner-up targets of the suggester, (target, confidence), best first."""
+    preview_failing: bool = False
+    """The preview fails for most sampled values (a type mismatch): never approved automatically."""
+    preview_problem: str | None = None
+    """Why `preview_failing`, e.g. "4 of 5 sampled values do not fit subnet (e.g. 'VM Network': ...)"."""
+    decided_via: str | None = None
+    """`VIA_PERSON`, `VIA_BULK` or `VIA_AUTO` for a decided row (None: undecided or decided earlier)."""
 
     @property
     def is_pending(self) -> bool:
@@ -75,6 +94,9 @@ class MappingRow:
             "approved_at": self.approved_at.isoformat() if self.approved_at else None,
             "suggested_target": self.suggested_target,
             "alternatives": [{"target_field": t, "confidence": c} for t, c in self.alternatives],
+            "preview_failing": self.preview_failing,
+            "preview_problem": self.preview_problem,
+            "decided_via": self.decided_via,
         }
 
 
@@ -139,11 +161,13 @@ class DecisionResult(MappingChanges):
 
 @dataclass(frozen=True)
 class BulkResult(MappingChanges):
-    """A decision over many rows; `skipped` lists (column, why) left as they were."""
+    """A decision over many rows; `skipped` lists (column, why) left as they were, `left_unmapped`
+    (column, why) the columns auto-finish rejected instead of approving."""
 
     approved: int = 0
     rejected: int = 0
     skipped: tuple[tuple[str, str], ...] = ()
+    left_unmapped: tuple[tuple[str, str], ...] = ()
     counts: MappingCounts = field(default_factory=MappingCounts)
 
 
@@ -166,3 +190,42 @@ class EffectiveMapping:
     target_field: str
     target_type: str
     transformation_rules: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class LearnedEntry:
+    """One pairing of the client's mapping memory, with who taught it and when."""
+
+    source_header: str
+    value_fingerprint: str
+    target_field: str
+    approved_count: int
+    rejected_count: int
+    taught_by: str | None
+    taught_at: datetime | None
+    engagement_id: uuid.UUID | None = None
+
+    @property
+    def learned(self) -> bool:
+        """Suggested as `learned` (approvals outnumber rejections); otherwise it suppresses the target."""
+        return self.approved_count > self.rejected_count
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source_header": self.source_header,
+            "target_field": self.target_field,
+            "approved_count": self.approved_count,
+            "rejected_count": self.rejected_count,
+            "learned": self.learned,
+            "taught_by": self.taught_by,
+            "taught_at": self.taught_at.isoformat() if self.taught_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class ForgetResult(MappingChanges):
+    """What was forgotten for a column, and the column's row as suggested afterwards."""
+
+    source_field: str = ""
+    forgotten: tuple[LearnedEntry, ...] = ()
+    row: MappingRow | None = None

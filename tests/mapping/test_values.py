@@ -1,11 +1,14 @@
-"""Value profiling: the detectors behind value-pattern evidence, and the learned-decision fingerprint."""
+"""Value profiling: the detectors behind value-pattern evidence, and the learned-decision fingerprint.
+
+The number parser profiling uses is the value pipeline's (tests/values/test_numbers.py).
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from core.mapping import value_fingerprint
-from core.mapping.values import parse_number, profile_values
+from core.mapping.values import profile_values
 
 
 @pytest.mark.parametrize(
@@ -43,13 +46,6 @@ def test_percentages_and_memory_sizes_are_told_apart() -> None:
     assert profile_values(["12.5", "63.1", "88.0", "7.25"]).looks_like_percent()
     assert not profile_values(["2", "4", "8", "16", "32"]).looks_like_percent()
     assert not profile_values(["15.5", "31.4", "7.8", "63.9"]).looks_like_percent()  # GiB near powers of two
-
-
-def test_numbers_with_decimal_commas_and_thousand_separators() -> None:
-    assert parse_number("1.024,5") == 1024.5
-    assert parse_number("2,6") == 2.6
-    assert parse_number("1,024") == 1024
-    assert parse_number("abc") is None
 
 
 def test_fingerprint_is_stable_across_exports_of_the_same_shape() -> None:

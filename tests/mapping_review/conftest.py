@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from core import tenancy
 from core.bootstrap import Core
 from core.db.models import DataImport, RawImportRecord
 from core.flows import create_discovery_flow, mark_import_completed
-from core.services import tenancy
 from core.uow import Tenant
 
 os.environ.setdefault("MD_NO_SEMANTIC", "1")  # keep the suggester deterministic and fast

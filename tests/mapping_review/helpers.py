@@ -7,15 +7,18 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
 from core.db.models import DiscoveryFlow, FlowEvent, MappingMemory
-from core.mapping_review import MappingRow, generate_suggestions, mapping_rows
+from core.mapping_review import MappingRow, mapping_rows
 from core.uow import Tenant
 
 
 def suggested(core: Core, tenant: Tenant, import_id: uuid.UUID) -> dict[str, MappingRow]:
-    with core.uow(tenant) as uow:
-        return {r.source_field: r for r in generate_suggestions(uow, import_id, use_semantic=False)}
+    return {
+        r.source_field: r
+        for r in mapping_actions.generate_suggestions(core.uows, tenant, import_id, use_semantic=False).value
+    }
 
 
 def rows(core: Core, tenant: Tenant, import_id: uuid.UUID) -> dict[str, MappingRow]:

@@ -5,17 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
 from core.db.models import ImportFieldMapping
 from core.mapping_review import (
     MappingIncompleteError,
     MappingLockedError,
-    approve,
-    auto_map_remaining,
-    bulk_approve,
-    finish_mapping,
-    reject,
-    revert,
 )
 from core.uow import Tenant
 
@@ -31,11 +26,9 @@ def test_bulk_approve_takes_pending_suggestions_at_or_above_the_threshold(
     threshold = 0.95
     expected = {n for n, r in s.items() if r.target_field and r.confidence >= threshold}
     assert expected and expected != {n for n, r in s.items() if r.target_field}
-    with core.uow(tenant) as uow:
-        reject(uow, s["IP Address"].id, 1)  # decided rows are left alone
+    mapping_actions.reject(core.uows, tenant, s["IP Address"].id, 1)  # decided rows are left alone
     expected.discard("IP Address")
-    with core.uow(tenant) as uow:
-        res = bulk_approve(uow, ref.import_id, threshold)
+    res = mapping_actions.bulk_approve(core.uows, tenant, ref.import_id, threshold).value
     assert res.approved == len(expected) and res.rejected == 0
     now = rows(core, tenant, ref.import_id)
     assert {n for n, r in now.items() if r.status == "approved"} == expected
@@ -47,8 +40,8 @@ def test_bulk_approve_takes_pending_suggestions_at_or_above_the_threshold(
     assert len([e for e in events(core, tenant, ref.flow_id) if e.event_type == "mapping_approved"]) == len(
         expected
     )
-    with core.uow(tenant) as uow:  # again: nothing left at that threshold
-        assert bulk_approve(uow, ref.import_id, threshold).approved == 0
+    # again: nothing left at that threshold
+    assert mapping_actions.bulk_approve(core.uows, tenant, ref.import_id, threshold).value.approved == 0
 
 
 def test_bulk_approve_never_gives_one_target_two_columns(
@@ -62,8 +55,7 @@ def test_bulk_approve_never_gives_one_target_two_columns(
         ):
             m.target_field, m.confidence_score, m.match_type = "hostname", 0.9, "exact"  # both want it
         uow.commit()
-    with core.uow(tenant) as uow:
-        res = bulk_approve(uow, ref.import_id, 0.5)
+    res = mapping_actions.bulk_approve(core.uows, tenant, ref.import_id, 0.5).value
     assert res.approved == 1 and len(res.skipped) == 1
     assert "already mapped from column" in res.skipped[0][1]
     assert sorted(r.status for r in rows(core, tenant, ref.import_id).values()) == ["approved", "suggested"]
@@ -74,49 +66,43 @@ def test_last_decision_completes_the_phase_and_locks_the_decisions(
 ) -> None:
     ref = make_import()
     s = suggested(core, tenant, ref.import_id)
-    with core.uow(tenant) as uow:
-        res = bulk_approve(uow, ref.import_id, 0.0)
+    res = mapping_actions.bulk_approve(core.uows, tenant, ref.import_id, 0.0).value
     assert not res.field_mapping_completed  # Zorglub has no target: still pending
-    with core.uow(tenant) as uow, pytest.raises(MappingIncompleteError) as err:
-        finish_mapping(uow, ref.import_id)
+    with pytest.raises(MappingIncompleteError) as err:
+        mapping_actions.finish_mapping(core.uows, tenant, ref.import_id)
     assert err.value.pending == ["Zorglub"] and "Zorglub" in str(err.value)
     assert flow(core, tenant, ref.flow_id).current_phase == "field_mapping"
 
-    with core.uow(tenant) as uow:
-        last = reject(uow, s["Zorglub"].id, 1)
+    last = mapping_actions.reject(core.uows, tenant, s["Zorglub"].id, 1).value
     assert last.field_mapping_completed and last.phase_advanced
     f = flow(core, tenant, ref.flow_id)
     assert f.field_mapping_completed and f.current_phase == "data_cleansing"
     assert any(e.data.get("to") == "data_cleansing" for e in events(core, tenant, ref.flow_id, "phase_"))
 
-    with core.uow(tenant) as uow, pytest.raises(MappingLockedError):
-        revert(uow, s["Zorglub"].id, 2)
-    with core.uow(tenant) as uow:  # finishing again is harmless
-        again = finish_mapping(uow, ref.import_id)
+    with pytest.raises(MappingLockedError):
+        mapping_actions.revert(core.uows, tenant, s["Zorglub"].id, 2)
+    # finishing again is harmless
+    again = mapping_actions.finish_mapping(core.uows, tenant, ref.import_id).value
     assert again.field_mapping_completed and not again.phase_advanced
 
 
 def test_explicit_finish_when_auto_finish_is_off(core: Core, tenant: Tenant, make_import: MakeImport) -> None:
     ref = make_import(columns=["Hostname"], rows=[["web01"]])
     host = suggested(core, tenant, ref.import_id)["Hostname"]
-    with core.uow(tenant) as uow:
-        res = approve(uow, host.id, 1, auto_finish=False)
+    res = mapping_actions.approve(core.uows, tenant, host.id, 1, auto_finish=False).value
     assert not res.field_mapping_completed
     assert not flow(core, tenant, ref.flow_id).field_mapping_completed
-    with core.uow(tenant) as uow:  # undo is still possible before finishing
-        revert(uow, host.id, 2)
-    with core.uow(tenant) as uow:
-        approve(uow, host.id, 3, auto_finish=False)
-    with core.uow(tenant) as uow:
-        done = finish_mapping(uow, ref.import_id)
+    # undo is still possible before finishing
+    mapping_actions.revert(core.uows, tenant, host.id, 2)
+    mapping_actions.approve(core.uows, tenant, host.id, 3, auto_finish=False)
+    done = mapping_actions.finish_mapping(core.uows, tenant, ref.import_id).value
     assert done.phase_advanced and flow(core, tenant, ref.flow_id).current_phase == "data_cleansing"
 
 
 def test_auto_map_remaining_decides_everything(core: Core, tenant: Tenant, make_import: MakeImport) -> None:
     ref = make_import()
     s = suggested(core, tenant, ref.import_id)
-    with core.uow(tenant) as uow:
-        res = auto_map_remaining(uow, ref.import_id)
+    res = mapping_actions.auto_map_remaining(core.uows, tenant, ref.import_id).value
     with_target = {n for n, r in s.items() if r.target_field}
     assert res.approved == len(with_target) and res.rejected == len(s) - len(with_target)
     now = rows(core, tenant, ref.import_id)
@@ -129,8 +115,7 @@ def test_auto_map_remaining_decides_everything(core: Core, tenant: Tenant, make_
 def test_import_without_a_flow_can_be_reviewed(core: Core, tenant: Tenant, make_import: MakeImport) -> None:
     ref = make_import(flow=False)
     s = suggested(core, tenant, ref.import_id)
-    with core.uow(tenant) as uow:
-        res = auto_map_remaining(uow, ref.import_id)
+    res = mapping_actions.auto_map_remaining(core.uows, tenant, ref.import_id).value
     assert res.flow_id is None and not res.field_mapping_completed and res.counts.pending == 0
     assert events(core, tenant, ref.import_id)  # logged under the import id
     assert len(s) == res.counts.total

@@ -99,3 +99,23 @@ def test_bad_threshold_exits_2(core: Core, make_import: MakeImport) -> None:
     ref = make_import()
     res = run_cli(core, "map", "accept", str(ref.flow_id), "--min-confidence", "1.5", "--json")
     assert res.returncode == 2 and "min-confidence" in res.stderr
+
+
+def test_map_finish_auto_on_a_finished_mapping_says_so_and_exits_0(
+    core: Core, tenant: Tenant, make_import: MakeImport
+) -> None:
+    ref = make_import()
+    assert run_cli(core, "map", "generate", str(ref.flow_id)).returncode == 0
+    first = run_cli(core, "map", "finish", str(ref.flow_id), "--auto", "--json")
+    assert first.returncode == 0, first.stderr
+    before = rows(core, tenant, ref.import_id)
+    again = run_cli(core, "map", "finish", str(ref.flow_id), "--auto", "--json")
+    assert again.returncode == 0, again.stderr
+    out = json.loads(again.stdout)
+    assert out["field_mapping_completed"] is True and out["already_finished"] is True
+    assert out["pending"] == 0 and out["total"] == len(before)
+    assert rows(core, tenant, ref.import_id) == before  # nothing decided twice
+    assert flow(core, tenant, ref.flow_id).current_phase == "data_cleansing"
+    text = run_cli(core, "map", "finish", str(ref.flow_id), "--auto")
+    assert text.returncode == 0, text.stderr
+    assert "already finished" in text.stdout

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
-from core.mapping_review import MappingConflictError, approve, modify, reject
+from core.mapping_review import MappingConflictError, approve, reject
 from core.mapping_review.store import lock_import
 from core.uow import Tenant
 
@@ -24,17 +25,22 @@ def test_conflicting_decisions_in_two_threads(core: Core, tenant: Tenant, make_i
 
     def decide(name: str, fn: Any) -> None:
         try:
-            with core.uow(tenant) as uow:
-                barrier.wait()  # both saw version 1 and decide at the same moment
-                outcome[name] = fn(uow)
+            barrier.wait()  # both saw version 1 and decide at the same moment
+            outcome[name] = fn()
         except Exception as exc:
             outcome[name] = exc
 
     threads = [
-        threading.Thread(target=decide, args=("approve", lambda uow: approve(uow, ram.id, 1))),
         threading.Thread(
             target=decide,
-            args=("modify", lambda uow: modify(uow, ram.id, 1, target_field="storage_gb")),
+            args=("approve", lambda: mapping_actions.approve(core.uows, tenant, ram.id, 1).value),
+        ),
+        threading.Thread(
+            target=decide,
+            args=(
+                "modify",
+                lambda: mapping_actions.modify(core.uows, tenant, ram.id, 1, target_field="storage_gb").value,
+            ),
         ),
     ]
     for t in threads:
@@ -76,7 +82,7 @@ def test_the_later_unit_of_work_waits_and_then_sees_the_winner(
                 result["second"] = exc
 
     with core.uow(tenant) as uow1:
-        approve(uow1, ip.id, 1, commit=False)
+        approve(uow1, ip.id, 1)
         first_decided.set()
         t = threading.Thread(target=second)
         t.start()
@@ -99,4 +105,4 @@ def test_lock_import_is_reentrant_in_one_transaction(
         lock_import(uow.session, ref.import_id)
         lock_import(uow.session, ref.import_id)
         with pytest.raises(MappingConflictError):
-            approve(uow, ip.id, 7, commit=False)
+            approve(uow, ip.id, 7)

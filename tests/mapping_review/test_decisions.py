@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
+from core import tenancy
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
 from core.mapping_review import (
     DuplicateTargetError,
@@ -16,11 +18,7 @@ from core.mapping_review import (
     MappingDecisionError,
     approve,
     mapping_rows,
-    modify,
-    reject,
-    revert,
 )
-from core.services import tenancy
 from core.uow import Tenant, UnitOfWork
 
 from .conftest import MakeImport
@@ -34,17 +32,16 @@ def test_each_decision_bumps_version_records_actor_and_logs_an_event(
     s = suggested(core, tenant, ref.import_id)
     ip, ram, zorg = s["IP Address"], s["RAM (MB)"], s["Zorglub"]
 
-    with core.uow(tenant) as uow:
-        res = approve(uow, ip.id, 1)
+    res = mapping_actions.approve(core.uows, tenant, ip.id, 1).value
     assert (res.changed, res.status, res.version, res.new_target) == (True, "approved", 2, "ip_address")
     assert res.mapping_ids == {ip.id} and res.versions == {ip.id: 2} and res.memory_changed
 
-    with core.uow(tenant) as uow:
-        res = reject(uow, zorg.id, 1, reason="internal code")
+    res = mapping_actions.reject(core.uows, tenant, zorg.id, 1, reason="internal code").value
     assert (res.status, res.version) == ("rejected", 2)
 
-    with core.uow(tenant) as uow:
-        res = modify(uow, ram.id, 1, target_field="memory_gb", transformation_rules={"scale": 0.001})
+    res = mapping_actions.modify(
+        core.uows, tenant, ram.id, 1, target_field="memory_gb", transformation_rules={"scale": 0.001}
+    ).value
     assert (res.status, res.version, res.old_target, res.new_target) == (
         "modified",
         2,
@@ -59,8 +56,8 @@ def test_each_decision_bumps_version_records_actor_and_logs_an_event(
     assert now["RAM (MB)"].transformation_rules == {"scale": 0.001}
     assert now["RAM (MB)"].suggested_target == "memory_gb"
 
-    with core.uow(tenant) as uow:  # undo: back to the original suggestion
-        res = revert(uow, ram.id, 2)
+    # undo: back to the original suggestion
+    res = mapping_actions.revert(core.uows, tenant, ram.id, 2).value
     assert (res.status, res.version) == ("suggested", 3)
     back = rows(core, tenant, ref.import_id)["RAM (MB)"]
     assert back.transformation_rules == ram.transformation_rules and back.approved_by is None
@@ -78,10 +75,8 @@ def test_each_decision_bumps_version_records_actor_and_logs_an_event(
 def test_repeating_a_decision_changes_nothing(core: Core, tenant: Tenant, make_import: MakeImport) -> None:
     ref = make_import()
     ip = suggested(core, tenant, ref.import_id)["IP Address"]
-    with core.uow(tenant) as uow:
-        approve(uow, ip.id, 1)
-    with core.uow(tenant) as uow:
-        again = approve(uow, ip.id, 2)
+    mapping_actions.approve(core.uows, tenant, ip.id, 1)
+    again = mapping_actions.approve(core.uows, tenant, ip.id, 2).value
     assert not again.changed and again.version == 2
     assert len([e for e in events(core, tenant, ref.flow_id) if e.event_type == "mapping_approved"]) == 1
 
@@ -91,10 +86,9 @@ def test_stale_version_raises_conflict_with_the_current_decision(
 ) -> None:
     ref = make_import()
     ip = suggested(core, tenant, ref.import_id)["IP Address"]
-    with core.uow(tenant) as uow:
-        reject(uow, ip.id, 1)
-    with core.uow(tenant) as uow, pytest.raises(MappingConflictError) as err:
-        approve(uow, ip.id, 1)
+    mapping_actions.reject(core.uows, tenant, ip.id, 1)
+    with pytest.raises(MappingConflictError) as err:
+        mapping_actions.approve(core.uows, tenant, ip.id, 1)
     current = err.value.current
     assert (current.status, current.version, current.decided_by) == ("rejected", 2, "Test Consultant")
     assert "rejected" in str(err.value) and "version 1" in str(err.value)
@@ -112,11 +106,12 @@ def test_modify_is_validated(core: Core, tenant: Tenant, make_import: MakeImport
         {"target_field": None},
     ]
     for kwargs in bad:
-        with core.uow(tenant) as uow, pytest.raises(MappingDecisionError) as err:
-            modify(uow, zorg.id, 1, **kwargs)  # type: ignore[arg-type]
+        with pytest.raises(MappingDecisionError) as err:
+            mapping_actions.modify(core.uows, tenant, zorg.id, 1, **kwargs)  # type: ignore[arg-type]
         assert err.value.column == "Zorglub"
-    with core.uow(tenant) as uow:
-        res = modify(uow, zorg.id, 1, target_field="cost_center", data_type="integer")
+    res = mapping_actions.modify(
+        core.uows, tenant, zorg.id, 1, target_field="cost_center", data_type="integer"
+    ).value
     assert res.new_target == "cost_center"
     assert rows(core, tenant, ref.import_id)["Zorglub"].transformation_rules == {"data_type": "integer"}
 
@@ -129,17 +124,16 @@ def test_second_column_onto_a_single_target_is_refused(
         rows=[["web01", "WEB01", "a:b", "x:y"], ["db01", "DB01", "c:d", "z:w"]],
     )
     s = suggested(core, tenant, ref.import_id)
-    with core.uow(tenant) as uow:
-        approve(uow, s["Hostname"].id, 1)
-    with core.uow(tenant) as uow, pytest.raises(DuplicateTargetError) as err:
-        modify(uow, s["Computer Name"].id, s["Computer Name"].version, target_field="hostname")
+    mapping_actions.approve(core.uows, tenant, s["Hostname"].id, 1)
+    with pytest.raises(DuplicateTargetError) as err:
+        mapping_actions.modify(
+            core.uows, tenant, s["Computer Name"].id, s["Computer Name"].version, target_field="hostname"
+        )
     assert "Hostname" in str(err.value) and err.value.other.source_field == "Hostname"
     assert rows(core, tenant, ref.import_id)["Computer Name"].status == "suggested"
     # list-like targets take several columns
-    with core.uow(tenant) as uow:
-        modify(uow, s["Labels"].id, s["Labels"].version, target_field="tags")
-    with core.uow(tenant) as uow:
-        modify(uow, s["Tags"].id, s["Tags"].version, target_field="tags")
+    mapping_actions.modify(core.uows, tenant, s["Labels"].id, s["Labels"].version, target_field="tags")
+    mapping_actions.modify(core.uows, tenant, s["Tags"].id, s["Tags"].version, target_field="tags")
     assert {
         r.target_field for r in rows(core, tenant, ref.import_id).values() if r.status != "suggested"
     } == {

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
-from core.mapping_review import approve, learned_for, modify, reject, revert
+from core.mapping_review import learned_for
 from core.uow import Tenant
 
 from .conftest import MakeImport
@@ -19,8 +20,9 @@ def test_a_modification_is_suggested_first_on_the_next_import(
     first = make_import(columns=BOX, rows=BOX_ROWS)
     before = suggested(core, tenant, first.import_id)["Box Label"]
     assert before.target_field != "hostname"
-    with core.uow(tenant) as uow:
-        modify(uow, before.id, 1, target_field="hostname", transformation_rules={"case": "lower"})
+    mapping_actions.modify(
+        core.uows, tenant, before.id, 1, target_field="hostname", transformation_rules={"case": "lower"}
+    )
     mem = memory(core, tenant)
     learned = next(m for m in mem if m["target"] == "hostname")
     assert (learned["header"], learned["approved"], learned["rejected"]) == ("Box Label", 1, 0)
@@ -40,8 +42,7 @@ def test_a_rejection_suppresses_the_pairing(core: Core, tenant: Tenant, make_imp
     name = suggested(core, tenant, first.import_id)["Server Name"]
     target = name.target_field
     assert target  # asset_name or hostname, whatever the suggester prefers today
-    with core.uow(tenant) as uow:
-        reject(uow, name.id, 1)
+    mapping_actions.reject(core.uows, tenant, name.id, 1)
     assert any(m["target"] == target and m["rejected"] == 1 for m in memory(core, tenant))
     second = make_import(filename="servers2.csv")
     assert suggested(core, tenant, second.import_id)["Server Name"].target_field != target
@@ -50,16 +51,13 @@ def test_a_rejection_suppresses_the_pairing(core: Core, tenant: Tenant, make_imp
 def test_revert_forgets_what_the_decision_taught(core: Core, tenant: Tenant, make_import: MakeImport) -> None:
     ref = make_import()
     ip = suggested(core, tenant, ref.import_id)["IP Address"]
-    with core.uow(tenant) as uow:
-        approve(uow, ip.id, 1)
+    mapping_actions.approve(core.uows, tenant, ip.id, 1)
     assert [(m["target"], m["approved"]) for m in memory(core, tenant)] == [("ip_address", 1)]
-    with core.uow(tenant) as uow:
-        revert(uow, ip.id, 2)
+    mapping_actions.revert(core.uows, tenant, ip.id, 2)
     assert memory(core, tenant) == []
-    with core.uow(tenant) as uow:  # change of mind: reject, then approve after all
-        reject(uow, ip.id, 3)
-    with core.uow(tenant) as uow:
-        approve(uow, ip.id, 4)
+    # change of mind: reject, then approve after all
+    mapping_actions.reject(core.uows, tenant, ip.id, 3)
+    mapping_actions.approve(core.uows, tenant, ip.id, 4)
     assert [(m["target"], m["approved"], m["rejected"]) for m in memory(core, tenant)] == [
         ("ip_address", 1, 0)
     ]
@@ -74,8 +72,7 @@ def test_memory_is_shared_by_the_client_and_invisible_to_other_clients(
 ) -> None:
     first = make_import(columns=BOX, rows=BOX_ROWS)
     box = suggested(core, tenant, first.import_id)["Box Label"]
-    with core.uow(tenant) as uow:
-        modify(uow, box.id, 1, target_field="hostname")
+    mapping_actions.modify(core.uows, tenant, box.id, 1, target_field="hostname")
 
     sibling = make_import(columns=BOX, rows=BOX_ROWS, tenant_=same_client_other_engagement)
     assert (

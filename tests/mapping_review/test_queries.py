@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
 from core.db.models import ImportFieldMapping
 from core.mapping_review import (
     effective_mappings,
     mapping_row,
     mapping_rows,
-    modify,
     preview_transformation,
-    reject,
 )
 from core.mapping_review.samples import SAMPLE_RECORDS
 from core.uow import Tenant
@@ -51,10 +50,10 @@ def test_effective_mappings_are_the_accepted_ones(
 ) -> None:
     ref = make_import()
     s = suggested(core, tenant, ref.import_id)
-    with core.uow(tenant) as uow:
-        modify(uow, s["Zorglub"].id, 1, target_field="cost_center", auto_finish=False)
-    with core.uow(tenant) as uow:
-        reject(uow, s["IP Address"].id, 1, auto_finish=False)
+    mapping_actions.modify(
+        core.uows, tenant, s["Zorglub"].id, 1, target_field="cost_center", auto_finish=False
+    )
+    mapping_actions.reject(core.uows, tenant, s["IP Address"].id, 1, auto_finish=False)
     with core.uow(tenant) as uow:
         eff = effective_mappings(uow, ref.import_id)
         one = mapping_row(uow, s["Zorglub"].id)

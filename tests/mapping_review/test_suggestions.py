@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
 from core.db.models import FlowEvent, ImportFieldMapping
 from core.mapping_review import (
     MappingDecisionError,
-    approve,
-    generate_suggestions,
     mapping_rows,
-    store_suggestions,
 )
 from core.uow import Tenant
 
@@ -21,8 +19,7 @@ from .conftest import SERVERS_COLUMNS, MakeImport
 
 def test_one_row_per_column_in_file_order(core: Core, tenant: Tenant, make_import: MakeImport) -> None:
     ref = make_import()
-    with core.uow(tenant) as uow:
-        rows = generate_suggestions(uow, ref.import_id, use_semantic=False)
+    rows = mapping_actions.generate_suggestions(core.uows, tenant, ref.import_id, use_semantic=False).value
     assert [r.source_field for r in rows] == SERVERS_COLUMNS
     assert [r.position for r in rows] == list(range(len(SERVERS_COLUMNS)))
     assert all(r.status == "suggested" and r.version == 1 and r.suggested_by == "rules" for r in rows)
@@ -56,11 +53,9 @@ def test_rerun_keeps_decided_rows_and_refreshes_undecided(
     core: Core, tenant: Tenant, make_import: MakeImport
 ) -> None:
     ref = make_import()
-    with core.uow(tenant) as uow:
-        rows = generate_suggestions(uow, ref.import_id, use_semantic=False)
+    rows = mapping_actions.generate_suggestions(core.uows, tenant, ref.import_id, use_semantic=False).value
     ip = next(r for r in rows if r.source_field == "IP Address")
-    with core.uow(tenant) as uow:
-        approve(uow, ip.id, ip.version)
+    mapping_actions.approve(core.uows, tenant, ip.id, ip.version)
     with core.uow(tenant) as uow:  # someone scribbled over an undecided suggestion
         zorg = uow.session.scalars(
             select(ImportFieldMapping).where(
@@ -70,8 +65,7 @@ def test_rerun_keeps_decided_rows_and_refreshes_undecided(
         ).one()
         zorg.explanation = "stale"
         uow.commit()
-    with core.uow(tenant) as uow:
-        again = generate_suggestions(uow, ref.import_id, use_semantic=False)
+    again = mapping_actions.generate_suggestions(core.uows, tenant, ref.import_id, use_semantic=False).value
     assert len(again) == len(rows)
     by = {r.source_field: r for r in again}
     assert by["IP Address"].status == "approved" and by["IP Address"].version == 2
@@ -100,11 +94,10 @@ def test_suggestions_from_an_ai_crew_are_stored_as_such(
             source_field="Zorglub", target_field=None, confidence=0.6, match_type="none", explanation="?"
         ),
     ]
-    with core.uow(tenant) as uow:
-        stored = store_suggestions(uow, ref.import_id, crew)
+    stored = mapping_actions.store_suggestions(core.uows, tenant, ref.import_id, crew).value
     assert [(r.source_field, r.target_field, r.suggested_by) for r in stored] == [
         ("Box", "hostname", "ai_agent"),
         ("Zorglub", None, "ai_agent"),
     ]
-    with core.uow(tenant) as uow, pytest.raises(MappingDecisionError):
-        store_suggestions(uow, ref.import_id, crew[:1])
+    with pytest.raises(MappingDecisionError):
+        mapping_actions.store_suggestions(core.uows, tenant, ref.import_id, crew[:1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.mapping_review.rules import apply_rules, validate_rules
+from core.values.rules import apply_rules, validate_rules
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,20 @@ def test_rule_shapes_are_checked() -> None:
         {"scale": "x", "invert": "yes", "case": "shout", "value_map": [], "data_type": "dec"}
     )
     assert len(problems) == 5
+
+
+def test_every_documented_rule_is_a_known_key() -> None:
+    """`map set --rule` refuses keys outside RULE_KEYS: a rule the docstring documents must be in it."""
+    import re
+
+    import core.values.rules as rules_module
+
+    documented = set(re.findall(r"^    ([a-z_]+) {2,}", rules_module.__doc__ or "", re.M))
+    assert documented == set(rules_module.RULE_KEYS)
+
+
+def test_decimal_mark_can_be_typed_as_a_rule() -> None:
+    from core.mapping_review.rule_args import parse_rule_args
+
+    assert parse_rule_args(["decimal_mark=,"]) == {"decimal_mark": ","}
+    assert apply_rules("2.048", {"decimal_mark": ","}, "integer") == (2048, None)
