@@ -3,19 +3,25 @@
     result = import_file(core, tenant, "servers.csv", progress=on_progress, cancel=token)
     rows = read_records(uow, result.import_id, limit=100)
 
-Qt-free: the GUI runs `import_file` on a worker thread and shows `ImportProgress` snapshots.
+Importing a file a completed import of the engagement already holds is refused (`DuplicateImport`)
+unless `allow_duplicate=True`. Qt-free: the GUI runs `import_file` on a worker thread and shows
+`core.progress.Progress` snapshots.
 """
 
-from core.imports.progress import CancelToken, ImportProgress, ProgressCallback
+from core.imports.duplicates import DuplicateImport, EarlierImport, earlier_imports_of_file
 from core.imports.records import column_samples, import_columns, iter_records, read_records
 from core.imports.service import ImportResult, failed_import_id, import_file
+from core.progress import CancelToken, Progress, ProgressFn
 
 __all__ = [
     "CancelToken",
-    "ImportProgress",
+    "DuplicateImport",
+    "EarlierImport",
     "ImportResult",
-    "ProgressCallback",
+    "Progress",
+    "ProgressFn",
     "column_samples",
+    "earlier_imports_of_file",
     "failed_import_id",
     "import_columns",
     "import_file",

@@ -4,6 +4,16 @@ Everything an import writes (the `data_imports` row, its master and discovery fl
 record, the `data_import_completed` flag) commits together or not at all: after a crash, a kill
 or a cancel the import is absent, never half there. A failure is then recorded as a `failed`
 `data_imports` row in a second, short transaction, so the consultant sees what went wrong.
+Once the import is stored its mapping suggestions are made in a transaction of their own (they
+read only the first records); if the suggester fails the import stands, with a warning.
+
+An interruption (Ctrl-C, a cancel, a lost connection) once COMMIT has been sent leaves the client
+unable to tell whether the server carried it out. The import is then looked up by its id in a new
+transaction (a lost connection is replaced by the pool): when it is stored and complete that is
+the result (with a warning saying the interruption came after it was stored); when it is absent
+the failure is recorded as usual; when the server cannot be reached the error says the outcome
+is unknown and how to check. A failure record is never written for an import that exists, nor
+for a consultant who may not write.
 
 Rows reach PostgreSQL through a TEMP stage (see `copy_writer`): for plain CSV the server parses
 the file itself (`csv_fastpath`), everything else (and any CSV the fast path is unsure about)
@@ -13,32 +23,41 @@ text under the file's header, empty columns and rows dropped and counted.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import threading
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from core.changes import NOTHING, OpChanges, ids
 from core.db.models import DataImport
 from core.errors import MigrationDiscoveryError, OperationCancelled, UserInputError
 from core.flows import create_discovery_flow, mark_import_completed
-from core.imports import copy_writer, csv_fastpath
+from core.imports import copy_writer, csv_fastpath, duplicates
+from core.imports import rvtools as rvtools_details
 from core.imports.copy_writer import RecordIndexing, UnstorableValue
-from core.imports.progress import CancelToken, ProgressCallback, ProgressReporter
 from core.ingest import BadRow, Table, TableInfo, open_table
-from core.uow import Tenant
-
-if TYPE_CHECKING:
-    from core.bootstrap import Core
+from core.ingest.rvtools import RVToolsExport
+from core.mapping.kind import check_kind, detect_kind
+from core.mapping_review import memory
+from core.mapping_review.samples import SAMPLE_RECORDS
+from core.mapping_review.suggestions import Precomputed, generate_suggestions, precompute
+from core.progress import CancelToken, ProgressFn, ProgressReporter
+from core.uow import Tenant, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 MAX_LISTED_BAD_ROWS = 1000
+CANCELLED = "the import was cancelled; nothing was stored"
 """Bad rows listed individually in the metadata and the result (all are counted)."""
 
 
@@ -63,6 +82,19 @@ class ImportResult:
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # to check: encoding guesses, replaced bytes
+    changes: OpChanges = NOTHING
+    """What the import's commit changed (its import, flow and mapping suggestions), for the screens."""
+    mappings_suggested: int = 0
+    """Columns given a stored mapping suggestion right after the import (0: the suggester failed)."""
+    mappings_with_target: int = 0
+    """Of those, the columns whose suggestion names a target field."""
+    duplicate_of: tuple[uuid.UUID, ...] = ()
+    """Earlier completed imports of the same file, newest first (only with `allow_duplicate`)."""
+    rvtools: dict[str, Any] | None = None
+    """A whole RVTools export (`rvtools=True`): version, vCenter(s), rows stored per detail sheet."""
+    kind: str = "assets"
+    """`assets` (an inventory) or `connections` (a dependency export): given, or recognised."""
 
     @property
     def errors(self) -> list[dict[str, Any]]:
@@ -89,7 +121,42 @@ class ImportResult:
             "write_path": self.write_path,
             "seconds": round(self.seconds, 3),
             "timings": self.timings,
+            "warnings": self.warnings,
+            "mappings_suggested": self.mappings_suggested,
+            "mappings_with_target": self.mappings_with_target,
+            "duplicate_of": [str(i) for i in self.duplicate_of],
+            "kind": self.kind,
+            **({"rvtools": self.rvtools} if self.rvtools is not None else {}),
         }
+
+
+class WriteRefused(UserInputError):
+    """The consultant may not add imports to the engagement (viewer, or not a member): no failure
+    record is written either, since row-level security would refuse it too."""
+
+
+class ImportOutcomeUnknown(MigrationDiscoveryError):
+    """COMMIT was sent, then the connection was lost (or the user interrupted) and the database could
+    not be reached to look the import up: it may or may not be stored. Nothing was recorded."""
+
+    def __init__(self, message: str, pending: ImportResult) -> None:
+        super().__init__(message)
+        self.pending = pending
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's import shape with `status: "unknown"` and the ids to look up."""
+        return {
+            **{k: self.pending.to_json()[k] for k in ("import_id", "flow_id", "master_flow_id", "rows")},
+            "status": "unknown",
+            "errors": [{"message": str(self)}],
+        }
+
+
+@dataclass
+class _CommitAttempt:
+    """Filled just before COMMIT: what the import is if the server carried the COMMIT out."""
+
+    pending: ImportResult | None = None
 
 
 @dataclass
@@ -105,10 +172,11 @@ class _Staged:
     write_path: str
     notes: list[str]
     filled: list[bool] | None = None  # known already (wide tables): which columns hold values
+    first_rows: list[list[str]] | None = None  # reader path: the first records' cells, as stored
 
 
 def import_file(
-    core: Core,
+    uows: UnitOfWorkFactory,
     tenant: Tenant,
     path: str | Path,
     *,
@@ -119,9 +187,12 @@ def import_file(
     delimiter: str | None = None,
     header_row: int | None = None,
     flow_name: str | None = None,
-    progress: ProgressCallback | None = None,
+    progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
     fast_path: bool = True,
+    allow_duplicate: bool = False,
+    rvtools: bool = False,
+    kind: str | None = None,
 ) -> ImportResult:
     """Import `path` into the tenant's engagement as a new data import with its discovery flow.
 
@@ -129,12 +200,31 @@ def import_file(
     disk or a read-only membership, `OperationCancelled` when `cancel` fires; in every failure
     case nothing of the import is kept and a `failed` data import records the reason (its id is
     on the exception as `import_id`). `fast_path=False` forces the reader path (for comparison).
+
+    A file (and sheet) that a completed import of this engagement already holds — same SHA-256 —
+    is refused with `duplicates.DuplicateImport` before its rows are read, naming the earlier
+    import; nothing is recorded then. `allow_duplicate=True` imports it again (the import's
+    metadata names the earlier ones under `duplicate_of`).
+
+    `rvtools=True`: `path` must be a whole RVTools export; its `vInfo` is the import's table and the
+    rows of its detail sheets are stored with it, in the same transaction (`core.imports.rvtools`).
+    Its source system defaults to the RVTools version and vCenter of `vMetaData`.
+
+    `kind` (`assets` | `connections`) overrides the kind recognised from the columns
+    (`core.mapping.kind.detect_kind`); both are kept in `import_metadata` (`kind`, `kind_detected`).
     """
-    reporter = ProgressReporter(progress, cancel)
+    kind = check_kind(kind)
+    reporter = ProgressReporter(progress, cancel, cancelled_message=CANCELLED)
     path = Path(path)
     display = path.name or str(path)
+    attempt = _CommitAttempt()
     try:
         reporter.report("opening", 0, None, force=True)
+        export: RVToolsExport | None = None
+        if rvtools:
+            export = rvtools_details.recognised_export(path, display, sheet)
+            sheet, source_system = export.main_sheet, source_system or export.source_system
+        warm = _WarmUp()
         with open_table(
             path,
             sheet=sheet,
@@ -142,9 +232,10 @@ def import_file(
             delimiter=delimiter,
             header_row=header_row,
             skip_bad_rows=skip_bad_rows,
+            while_parsing=warm.start,  # a workbook's sheet is parsed without the GIL: warm up then
         ) as table:
             return _import_table(
-                core,
+                uows,
                 tenant,
                 table,
                 display=display,
@@ -152,10 +243,19 @@ def import_file(
                 flow_name=flow_name,
                 reporter=reporter,
                 fast_path=fast_path,
+                attempt=attempt,
+                allow_duplicate=allow_duplicate,
+                rvtools=export,
+                kind=kind,
+                warm=warm,
             )
     except BaseException as exc:
+        if attempt.pending is not None:  # COMMIT was sent: what did the server do?
+            stored = _settle_after_commit(uows, tenant, attempt.pending, exc, reporter.cancel)
+            if stored is not None:
+                return stored
         error = _translate(exc, display, sheet, reporter.cancel)
-        failed_id = _record_failure(core, tenant, path, sheet, source_system, error)
+        failed_id = _record_failure(uows, tenant, path, sheet, source_system, error)
         if failed_id is not None:
             error.import_id = failed_id  # type: ignore[attr-defined]
         if error is exc:
@@ -164,7 +264,7 @@ def import_file(
 
 
 def _import_table(
-    core: Core,
+    uows: UnitOfWorkFactory,
     tenant: Tenant,
     table: Table,
     *,
@@ -173,16 +273,35 @@ def _import_table(
     flow_name: str | None,
     reporter: ProgressReporter,
     fast_path: bool,
+    attempt: _CommitAttempt,
+    allow_duplicate: bool,
+    rvtools: RVToolsExport | None = None,
+    kind: str | None = None,
+    warm: _WarmUp | None = None,
 ) -> ImportResult:
     info = table.info
     width = len(info.columns)
     import_id = uuid.uuid4()
-    with core.uow(tenant) as uow:
+    with uows(tenant) as uow:
         pg = uow.session.connection().connection.driver_connection
         assert isinstance(pg, psycopg.Connection)
         with reporter.cancel.on_cancel(pg.cancel_safe):
             _require_write_access(pg, display)
+            if not allow_duplicate and duplicates.earlier_imports(
+                uow, file_size=info.file_size, sheet=info.sheet
+            ):
+                # same size as an earlier import: hash now, so a duplicate is refused before reading
+                duplicates.refuse_if_imported(uow, display, info.sheet, duplicates.fingerprint(info.path))
+            warm = warm or _WarmUp()
+            warm.start()  # while the server reads and stores the rows (if the reader has not yet)
             staged = _stage(pg, table, display=display, reporter=reporter, fast_path=fast_path)
+            if allow_duplicate:
+                again = duplicates.earlier_imports(uow, sha256=staged.sha256, sheet=info.sheet)
+                staged.notes.extend(_imported_again(again))
+            else:  # again, by the fingerprint of what was read, and serialised with a concurrent import
+                again = []
+                duplicates.lock_fingerprint(uow, staged.sha256, info.sheet)
+                duplicates.refuse_if_imported(uow, display, info.sheet, staged.sha256)
             cur = pg.cursor()
             nonempty = staged.filled or copy_writer.nonempty_columns(
                 cur, width, skip_blank_rows=staged.drop_blank_rows
@@ -190,6 +309,11 @@ def _import_table(
             keep = [i for i, filled in enumerate(nonempty) if filled]
             dropped = [info.columns[i] for i in range(width) if not nonempty[i]]
             metadata = _metadata(info, staged, dropped)
+            guess = detect_kind(info.columns[i].name for i in keep)
+            metadata["kind"] = kind or ("assets" if rvtools is not None else guess.kind)
+            metadata["kind_detected"] = guess.to_dict()
+            if again:
+                metadata["duplicate_of"] = [e.to_dict() for e in again[: duplicates.MAX_NAMED]]
             record = DataImport(
                 id=import_id,
                 client_account_id=tenant.client_account_id,
@@ -212,6 +336,7 @@ def _import_table(
             uow.session.flush()
             name = flow_name or f"Import of {display}" + (f" ({info.sheet})" if info.sheet else "")
             flow = create_discovery_flow(uow, data_import_id=import_id, flow_name=name[:300])
+            early = _EarlySuggestions.start(uow, staged, info, keep, metadata["kind"], warm)
             partition = copy_writer.create_partition(cur, import_id)
             rows = copy_writer.insert_records(
                 cur,
@@ -239,6 +364,14 @@ def _import_table(
                     row=info.header_row,
                     hint="check that you picked the right file" + (" and sheet" if info.sheets else ""),
                 )
+            details = None
+            if rvtools is not None:  # the detail sheets' rows, in this same transaction
+                details = rvtools_details.store_details(
+                    pg, path=info.path, export=rvtools, import_id=import_id, tenant=tenant, reporter=reporter
+                )
+                metadata = {**metadata, "rvtools": details.to_json()}
+                metadata["notes"] = [*metadata["notes"], *details.notes()]
+                staged.notes.extend(details.notes())
             reporter.report("finishing", rows, rows, force=True)
             copy_writer.attach_partition(cur, import_id)
             mark_import_completed(uow, flow.id)
@@ -254,8 +387,49 @@ def _import_table(
             record.failed_records = bad_count
             record.completed_at = datetime.now(UTC)
             uow.session.flush()
-            reporter.cancel.raise_if_cancelled()
-            uow.commit()
+            reporter.cancel.raise_if_cancelled(CANCELLED)
+            pending = ImportResult(
+                import_id=import_id,
+                flow_id=flow.id,
+                master_flow_id=flow.master_flow_id,
+                rows=rows,
+                status="completed",
+                filename=display,
+                sheet=info.sheet,
+                columns=[info.columns[i].name for i in keep],
+                total_records=rows + bad_count,
+                empty_rows_dropped=empty_rows,
+                empty_columns_dropped=[c.name for c in dropped],
+                bad_rows=staged.bad_rows[:MAX_LISTED_BAD_ROWS],
+                bad_row_count=bad_count,
+                write_path=staged.write_path,
+                seconds=reporter.elapsed,
+                timings=dict(reporter.timings),
+                notes=staged.notes,
+                warnings=list(info.warnings),
+                duplicate_of=tuple(e.import_id for e in again),
+                rvtools=details.to_json() if details is not None else None,
+                kind=metadata["kind"],
+            )
+            attempt.pending = pending
+            uow.note(
+                OpChanges(
+                    imports=True,
+                    flows=True,
+                    mappings=True,
+                    import_ids=ids(import_id),
+                    flow_ids=ids(flow.id),
+                    count=rows,
+                )
+            )
+            try:
+                uow.commit()
+            except BaseException:
+                # Whatever state the interrupted commit left: close without a rollback, so the
+                # original error (not a second one about the session) reaches import_file.
+                uow.session.close()
+                raise
+    suggested = _suggest(uows, tenant, pending, reporter, warm, early)
     reporter.mark(None)
     log.info(
         "imported %s: %d rows via %s in %.1fs (%s)",
@@ -265,25 +439,143 @@ def _import_table(
         reporter.elapsed,
         ", ".join(f"{phase} {seconds:.2f}s" for phase, seconds in reporter.timings.items()),
     )
-    return ImportResult(
-        import_id=import_id,
-        flow_id=flow.id,
-        master_flow_id=flow.master_flow_id,
-        rows=rows,
-        status="completed",
-        filename=display,
-        sheet=info.sheet,
-        columns=[info.columns[i].name for i in keep],
-        total_records=rows + bad_count,
-        empty_rows_dropped=empty_rows,
-        empty_columns_dropped=[c.name for c in dropped],
-        bad_rows=staged.bad_rows[:MAX_LISTED_BAD_ROWS],
-        bad_row_count=bad_count,
-        write_path=staged.write_path,
+    return dataclasses.replace(
+        suggested.result,
         seconds=reporter.elapsed,
         timings=dict(reporter.timings),
-        notes=staged.notes,
+        changes=uow.committed_changes.merged(suggested.changes),
     )
+
+
+@dataclass(frozen=True)
+class _Suggested:
+    """The import's result with its suggestion counts (or a warning), and what the suggestions changed."""
+
+    result: ImportResult
+    changes: OpChanges = NOTHING
+
+
+class _WarmUp:
+    """The suggester's warm-up on a thread, started at most once: by the reader while it parses a
+    workbook's sheet (no GIL taken from the import then), else when the rows are staged."""
+
+    def __init__(self) -> None:
+        self._thread = threading.Thread(target=_warm_suggester, name="md-suggester-warm-up", daemon=True)
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+
+    def join(self) -> None:
+        if self._started:
+            self._thread.join()
+
+
+class _EarlySuggestions:
+    """The rules suggester run on a thread from the first rows the reader gave, while the server
+    stores the rows, builds the indexes and commits (waits that leave the GIL free); after the
+    commit `generate_suggestions` uses the result only if the stored records give the same input."""
+
+    def __init__(self, run: Callable[[], Precomputed] | None = None) -> None:
+        self._result: Precomputed | None = None
+        self._thread = threading.Thread(target=self._run, args=(run,), name="md-suggest-early", daemon=True)
+        if run is not None:
+            self._thread.start()
+
+    @classmethod
+    def start(
+        cls, uow: UnitOfWork, staged: _Staged, info: TableInfo, keep: list[int], kind: str, warm: _WarmUp
+    ) -> _EarlySuggestions:
+        if staged.first_rows is None:  # the server parsed the file: no rows were seen here
+            return cls()
+        first = staged.first_rows
+        columns = [info.columns[i].name for i in keep]
+        column_samples = [[r[i] if i < len(r) else "" for r in first] for i in keep]
+        learned = memory.learned_for(uow)  # on this thread: the session is not shared
+
+        def run() -> Precomputed:
+            warm.join()  # the caches it fills, filled once
+            return precompute(columns, column_samples, learned, kind)
+
+        return cls(run)
+
+    def _run(self, run: Callable[[], Precomputed] | None) -> None:
+        if run is None:
+            return
+        try:
+            self._result = run()
+        except Exception:  # the suggestions after the commit run again and report any problem
+            log.debug("suggesting early failed", exc_info=True)
+
+    def result(self) -> Precomputed | None:
+        if self._thread.is_alive():
+            self._thread.join()
+        return self._result
+
+
+def _warm_suggester() -> None:
+    """Load the suggester (its modules, the schema, the vocabulary and their caches) on a thread while
+    the rows are stored — mostly a wait on the server — so the suggestions cost only their own work."""
+    try:
+        from core.mapping import suggest_mappings
+        from core.values.fields import asset_fields
+
+        suggest_mappings([("Hostname", ["web01"])], use_semantic=False)
+        asset_fields()  # the review grid's preview fit reads the field contract
+    except Exception:  # the real run reports any problem
+        log.debug("warming up the suggester failed", exc_info=True)
+
+
+def _suggest(
+    uows: UnitOfWorkFactory,
+    tenant: Tenant,
+    stored: ImportResult,
+    reporter: ProgressReporter,
+    warm: _WarmUp,
+    early: _EarlySuggestions,
+) -> _Suggested:
+    """Mapping suggestions for the import just committed, so every front end (`map list`, the review
+    grid, `map finish --auto`) has them as soon as the import is there; they sample only the first
+    records, so the import's speed does not depend on them.
+
+    In their own transaction, right after the import's: a suggester failure keeps the import and comes
+    back as a warning naming the command that makes them. A cancel or Ctrl-C now reaches
+    `import_file` after COMMIT, which reports the stored import. Without the optional semantic
+    matcher (its model costs ~230 MB and a second per process, for a marginal gain):
+    `migration-discovery map generate` refreshes the undecided rows with it where it is installed.
+    """
+    reporter.report("suggesting", stored.rows, stored.rows, force=True)
+    warm.join()
+    try:
+        with uows(tenant) as uow:
+            rows = generate_suggestions(uow, stored.import_id, use_semantic=False, precomputed=early.result())
+            uow.commit()
+    except Exception:
+        if reporter.cancel.cancelled:
+            raise
+        log.warning("suggesting mappings for import %s failed", stored.import_id, exc_info=True)
+        warning = (
+            "no mapping suggestions were made (the log file has the details); make them with "
+            f"`migration-discovery map generate {stored.flow_id}` or open the mapping review"
+        )
+        return _Suggested(dataclasses.replace(stored, warnings=[*stored.warnings, warning]))
+    counted = dataclasses.replace(
+        stored, mappings_suggested=len(rows), mappings_with_target=sum(1 for r in rows if r.target_field)
+    )
+    return _Suggested(counted, uow.committed_changes)
+
+
+def _imported_again(earlier: list[duplicates.EarlierImport]) -> list[str]:
+    """The note of an import made again on purpose (`allow_duplicate`)."""
+    if not earlier:
+        return []
+    last = earlier[0]
+    return [
+        f"imported again on purpose: the same file was imported on {last.when()} as {last.filename} "
+        f"(import {last.import_id})" + (f" and {len(earlier) - 1} more time(s)" if len(earlier) > 1 else "")
+    ]
 
 
 def _require_write_access(pg: psycopg.Connection, display: str) -> None:
@@ -292,7 +584,7 @@ def _require_write_access(pg: psycopg.Connection, display: str) -> None:
     role = row[0] if row else None
     if role in ("lead", "member"):
         return
-    raise UserInputError(
+    raise WriteRefused(
         "you cannot import into this engagement: "
         + ("your membership is read-only (viewer)" if role else "you are not a member of it"),
         file=display,
@@ -337,13 +629,13 @@ def _stage(
             )
     cur = pg.cursor()
     filled: list[bool] | None = None
+    first_rows: list[list[str]] = []
+    read = _keeping_first(table.iter_rows(), first_rows, SAMPLE_RECORDS)
     try:
         if width > copy_writer.MAX_STAGE_COLUMNS:
-            rows, filled = copy_writer.copy_rows_wide(
-                cur, table.iter_rows(), width, reporter, info.total_rows_estimate
-            )
+            rows, filled = copy_writer.copy_rows_wide(cur, read, width, reporter, info.total_rows_estimate)
         else:
-            rows = copy_writer.copy_rows(cur, table.iter_rows(), width, reporter, info.total_rows_estimate)
+            rows = copy_writer.copy_rows(cur, read, width, reporter, info.total_rows_estimate)
     except UnstorableValue as exc:
         raise _unstorable(table, display, exc.record_index) from None
     except (psycopg.errors.CharacterNotInRepertoire, psycopg.errors.UntranslatableCharacter):
@@ -358,7 +650,20 @@ def _stage(
         write_path="reader-copy",
         notes=notes,
         filled=filled,
+        first_rows=first_rows,
     )
+
+
+def _keeping_first(
+    rows: Iterator[tuple[int, list[str]]], first: list[list[str]], n: int
+) -> Iterator[tuple[int, list[str]]]:
+    """`rows` as they are, the cells of the first `n` appended to `first` on the way."""
+    for row in rows:
+        first.append(row[1])
+        yield row
+        if len(first) >= n:
+            break
+    yield from rows
 
 
 def _unstorable(table: Table, display: str, record_index: int | None) -> UserInputError:
@@ -426,10 +731,15 @@ def _metadata(info: TableInfo, staged: _Staged, dropped: list[Any]) -> dict[str,
         "staged_rows": staged.rows,
         "write_path": staged.write_path,
         "notes": [n for n in (*info.notes, *staged.notes) if n],
+        "encoding_errors": info.encoding_errors,
+        "encoding_details": info.encoding_details,
+        "warnings": list(info.warnings),
     }
 
 
 def _first_line(exc: BaseException) -> str:
+    if isinstance(exc, DBAPIError) and exc.orig is not None:  # the driver's words, not SQLAlchemy's wrapper
+        exc = exc.orig
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -452,10 +762,10 @@ def _translate(exc: BaseException, display: str, sheet: str | None, cancel: Canc
         )
     if isinstance(orig, psycopg.errors.QueryCanceled):
         if cancel.cancelled:
-            return OperationCancelled("the import was cancelled; nothing was stored")
+            return OperationCancelled(CANCELLED)
         return MigrationDiscoveryError(f"the database stopped the import: {_first_line(orig)}")
     if isinstance(orig, psycopg.errors.InsufficientPrivilege):
-        return UserInputError(
+        return WriteRefused(
             "you may not add imports to this engagement (read-only membership)",
             file=display,
             hint="ask the engagement lead to make you a member",
@@ -475,15 +785,70 @@ def _translate(exc: BaseException, display: str, sheet: str | None, cancel: Canc
     return exc
 
 
+def _stored_status(uows: UnitOfWorkFactory, tenant: Tenant, import_id: uuid.UUID) -> str | None:
+    """The import's status as the database has it now (None: absent), read in a new transaction."""
+    with uows(tenant) as uow:
+        return uow.session.scalar(select(DataImport.status).where(DataImport.id == import_id))
+
+
+def _settle_after_commit(
+    uows: UnitOfWorkFactory, tenant: Tenant, pending: ImportResult, exc: BaseException, cancel: CancelToken
+) -> ImportResult | None:
+    """After an interruption at or after COMMIT: the stored import, or None when it is absent.
+
+    Raises `ImportOutcomeUnknown` when the database cannot be reached to tell (nothing is recorded
+    then: a failure record could contradict an import that exists).
+    """
+    interrupted = isinstance(exc, KeyboardInterrupt | OperationCancelled) or cancel.cancelled
+    what = "interrupted" if interrupted else f"the connection to the database was lost ({_first_line(exc)})"
+    try:
+        status = _stored_status(uows, tenant, pending.import_id)
+    except BaseException as lookup:  # a second Ctrl-C or a dead server: both mean "cannot tell"
+        log.warning(
+            "the import of %s was %s while committing, and looking it up failed",
+            pending.filename,
+            "interrupted" if interrupted else "cut off",
+            exc_info=True,
+        )
+        raise ImportOutcomeUnknown(
+            f"{what} while the import of {pending.filename} was being committed, and the database "
+            f"could not be reached to check whether it was stored ({_first_line(lookup)}): the outcome "
+            f"is unknown — once the server is back, look for import {pending.import_id} in the import "
+            f"list or run `migration-discovery flow status {pending.flow_id}`; import the file again "
+            "only if it is not there",
+            pending,
+        ) from exc
+    if status is None:
+        log.info("the import of %s was %s before the server committed it", pending.filename, what)
+        return None
+    if status != "completed":  # one transaction writes it complete: this would be a bug, say what is there
+        raise MigrationDiscoveryError(
+            f"{what} while the import of {pending.filename} was being committed; import "
+            f"{pending.import_id} is stored with status {status!r}"
+        ) from exc
+    note = f"{what} after the import was stored; it is complete (looked up again after the interruption)"
+    log.warning("%s: %s", pending.filename, note, exc_info=exc)
+    return dataclasses.replace(
+        pending,
+        notes=[*pending.notes, note],
+        warnings=[*pending.warnings, note],
+    )
+
+
 def _record_failure(
-    core: Core,
+    uows: UnitOfWorkFactory,
     tenant: Tenant,
     path: Path,
     sheet: str | None,
     source_system: str | None,
     error: BaseException,
 ) -> uuid.UUID | None:
-    """Write the `failed` data import in its own transaction; never masks the original error."""
+    """Write the `failed` data import in its own transaction; never masks the original error.
+
+    Not for a consultant who may not write (row-level security would refuse the record as well).
+    """
+    if isinstance(error, WriteRefused | duplicates.DuplicateImport):
+        return None  # refused before anything was read: not a failed import
     cancelled = isinstance(error, (OperationCancelled, KeyboardInterrupt))
     if isinstance(error, UserInputError):
         message = error.describe()
@@ -500,7 +865,7 @@ def _record_failure(
         size = None
     failed_id = uuid.uuid4()
     try:
-        with core.uow(tenant) as uow:
+        with uows(tenant) as uow:
             uow.session.add(
                 DataImport(
                     id=failed_id,

@@ -1,4 +1,4 @@
-"""Reading inventory exports: CSV/TSV, Excel workbooks, JSON and ZIPs of CSVs, streamed as text.
+"""Reading inventory exports: CSV/TSV, Excel workbooks, JSON, JSON Lines and ZIPs of CSVs, streamed as text.
 
     with open_table(path) as table:
         table.info.columns          # detected header, unique names
@@ -10,7 +10,7 @@ Everything is Qt-free. Bad input raises `core.errors.UserInputError` with file/s
 
 from core.ingest.detect import detect_format
 from core.ingest.model import BadRow, Format, SourceColumn, TableInfo
-from core.ingest.reader import open_table, scan_bad_rows
+from core.ingest.reader import open_table, scan_bad_rows, workbook_sheets
 from core.ingest.table import Table
 
 __all__ = [
@@ -22,4 +22,5 @@ __all__ = [
     "detect_format",
     "open_table",
     "scan_bad_rows",
+    "workbook_sheets",
 ]

@@ -7,6 +7,7 @@ breaks ties (JSON vs. CSV) and words messages.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import zipfile
@@ -17,10 +18,18 @@ from core.ingest.encoding import bom_of
 from core.ingest.model import Format
 from core.ingest.safety import OLE2_MAGIC, foreign_file_kind, is_zip, ole2_kind
 
-SUPPORTED = "CSV/TSV, Excel .xlsx/.xlsm, JSON or a ZIP of CSV files"
-_JSON_SUFFIXES = {".json", ".jsonl", ".ndjson", ".geojson"}
-_WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+SUPPORTED = "CSV/TSV, a workbook (.xlsx/.xlsm/.xlsb/.xls/.ods), JSON or a ZIP of CSV files"
+_JSON_SUFFIXES = {".json", ".geojson"}
+_JSON_LINES_SUFFIXES = {".jsonl", ".ndjson"}
+_WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xlsb", ".ods"}
+ODS_MIME = "application/vnd.oasis.opendocument.spreadsheet"
 _JSON_START = re.compile(r"^(?:\[\s*(?:\{|\]|$)|\{\s*(?:\"|\}|$))")
+
+
+ENCRYPTED_HINT = (
+    "open it in Excel, remove the password (File › Info › Protect Workbook › Encrypt with Password, "
+    "clear it), save, and import again"
+)
 
 
 def display_name(path: Path) -> str:
@@ -68,11 +77,29 @@ def workbook_kind(zf: zipfile.ZipFile) -> str | None:
     return None
 
 
+def looks_like_json_lines(text: str) -> bool:
+    """True when the first two non-blank lines of `text` (a file's head) each start a JSON object and
+    the first is one whole object: JSON Lines, whatever the file is called."""
+    lines = [line for line in text.split("\n")[:-1] if line.strip()][:2]  # the last may be cut off
+    if len(lines) < 2 or not lines[1].lstrip().startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(lines[0]), dict)
+    except ValueError:
+        return False
+
+
 def _zip_kind(path: Path, display: str) -> Format:
+    return "xlsx" if _zip_contents(path, display) != "zip" else "zip"
+
+
+def _zip_contents(path: Path, display: str) -> str:
+    """ "xlsx", "xlsm", "xlsb", "ods" or "zip" (of CSVs) for a ZIP-based file, else refuse it."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
             workbook = workbook_kind(zf)
+            macro = workbook == "xlsx" and _macro_enabled(zf)
             mimetype = ""
             if "mimetype" in names:
                 with zf.open("mimetype") as fh:  # bounded read: the archive is not vetted yet
@@ -80,7 +107,7 @@ def _zip_kind(path: Path, display: str) -> Format:
     except (zipfile.BadZipFile, OSError, EOFError, KeyError):
         if path.suffix.lower() in _WORKBOOK_SUFFIXES:
             raise UserInputError(
-                "is not a readable Excel workbook (damaged, incomplete or not really .xlsx)",
+                f"is not a readable Excel workbook (damaged, incomplete or not really {path.suffix.lower()})",
                 file=display,
                 hint="open it in Excel and save it again as .xlsx, or export CSV",
             ) from None
@@ -90,13 +117,9 @@ def _zip_kind(path: Path, display: str) -> Format:
             hint="download or export it again",
         ) from None
     if workbook == "xlsx":
-        return "xlsx"
+        return "xlsm" if macro else "xlsx"
     if workbook == "xlsb":
-        raise UserInputError(
-            "is a binary Excel workbook (.xlsb), which cannot be read",
-            file=display,
-            hint="save it as .xlsx or CSV in Excel",
-        )
+        return "xlsb"
     if "word/document.xml" in names:
         raise UserInputError(
             "is a Word document, not an inventory table",
@@ -109,11 +132,13 @@ def _zip_kind(path: Path, display: str) -> Format:
             file=display,
             hint="export the inventory as CSV or .xlsx",
         )
-    if mimetype.startswith("application/vnd.oasis.opendocument.spreadsheet"):
+    if mimetype.startswith(ODS_MIME) and "content.xml" in names:
+        return "ods"
+    if mimetype.startswith(ODS_MIME):
         raise UserInputError(
-            "is an OpenDocument spreadsheet (.ods), which cannot be read",
+            "is not a readable OpenDocument spreadsheet (no content part inside)",
             file=display,
-            hint="save it as .xlsx or CSV",
+            hint="open it in LibreOffice and save it again as .ods or .xlsx, or export CSV",
         )
     if mimetype.startswith("application/vnd.oasis.opendocument"):
         raise UserInputError(
@@ -136,8 +161,32 @@ def _zip_kind(path: Path, display: str) -> Format:
     return "zip"
 
 
+def _macro_enabled(zf: zipfile.ZipFile) -> bool:
+    if "[Content_Types].xml" not in zf.namelist():
+        return False
+    with zf.open("[Content_Types].xml") as fh:
+        return "macroenabled.main" in fh.read(256 * 1024).decode("utf-8", "ignore").lower()
+
+
+def workbook_type(path: str | os.PathLike[str]) -> str:
+    """Which workbook a file detected as "xlsx" is: "xlsx", "xlsm", "xlsb", "xls" or "ods".
+
+    Decided by content like `detect_format` (which it assumes has accepted the file).
+    """
+    p = Path(path)
+    with p.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(OLE2_MAGIC):
+        return "xls"
+    kind = _zip_contents(p, display_name(p))
+    if kind == "zip":
+        raise UserInputError("is not a workbook", file=display_name(p), hint="export the sheet as CSV")
+    return kind
+
+
 def detect_format(path: str | os.PathLike[str]) -> Format:
-    """Return "csv", "xlsx", "json" or "zip", or raise `UserInputError` saying what the file is."""
+    """Return "csv", "xlsx" (any workbook: .xlsx/.xlsm/.xlsb/.xls/.ods), "json", "jsonl" or "zip", or raise
+    `UserInputError` saying what the file is (`workbook_type` tells the workbooks apart)."""
     p = Path(path)
     display = display_name(p)
     if not p.exists():
@@ -162,17 +211,19 @@ def detect_format(path: str | os.PathLike[str]) -> Format:
         what, todo = foreign
         raise UserInputError(f"is {what}, not {SUPPORTED}", file=display, hint=todo)
     if head.startswith(OLE2_MAGIC):
-        if ole2_kind(p) == "encrypted":
+        kind = ole2_kind(p)
+        if kind == "encrypted":
             raise UserInputError(
                 "is a password-protected (encrypted) Excel workbook",
                 file=display,
-                hint="open it in Excel, remove the password (File › Info › Protect Workbook › Encrypt "
-                "with Password, clear it), save, and import again",
+                hint=ENCRYPTED_HINT,
             )
+        if kind == "xls":
+            return "xlsx"
         raise UserInputError(
-            "is an old-style Excel 97-2003 .xls (or other legacy Office) file, which cannot be read",
+            "is a legacy Office document (Word or PowerPoint 97-2003, or another OLE file), not a workbook",
             file=display,
-            hint="open it in Excel and save it as .xlsx or CSV",
+            hint="export the inventory as CSV, .xlsx or .xls",
         )
     if is_zip(head):
         return _zip_kind(p, display)
@@ -197,6 +248,10 @@ def detect_format(path: str | os.PathLike[str]) -> Format:
             file=display,
             hint="export the inventory as CSV, .xlsx or JSON",
         )
+    if p.suffix.lower() in _JSON_LINES_SUFFIXES:
+        return "json" if text.startswith("[") else "jsonl"  # an array: JSON, whatever its name
+    if looks_like_json_lines(text):
+        return "jsonl"
     if p.suffix.lower() in _JSON_SUFFIXES:
         return "json"  # the JSON parser explains what is wrong with it, if anything
     if _JSON_START.match(text[:256]):

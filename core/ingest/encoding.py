@@ -1,8 +1,11 @@
 """Text-encoding detection for delimited files and JSON.
 
 Order of evidence: a byte-order mark is certain; UTF-8 that validates is almost certain (random
-8-bit text practically never does); otherwise charset-normalizer may recognise a non-Latin code
-page, and everything Latin-looking falls back to cp1252, what German/Western Excel writes.
+8-bit text practically never does); UTF-8 with a few broken sequences among many valid ones is
+damaged UTF-8, never a legacy code page (reading it as cp1252 would garble every accented letter),
+so it is refused with the place of the damage unless the user asks for `utf-8-replace`; otherwise
+charset-normalizer may recognise a non-Latin code page (a guess no language supports is reported
+as low-confidence), and everything Latin-looking falls back to cp1252, what Western Excel writes.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import codecs
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from core.errors import UserInputError
 
@@ -22,6 +25,19 @@ SAMPLE_BYTES = 1024**2
 UTF8_VALIDATE_BYTES = 64 * 1024**2
 """UTF-8 is validated this far into the file, so a cp1252 umlaut on row 90 000 is still seen."""
 _NORMALIZER_BYTES = 256 * 1024
+
+UTF8_REPLACE = "utf-8-replace"
+"""The encoding name a user gives to read UTF-8 with invalid byte sequences replaced by U+FFFD."""
+_UTF8_REPLACE_NAMES = {"utf-8-replace", "utf8-replace", "utf_8_replace", "utf-8-sig-replace"}
+_MULTIBYTE = {
+    codecs.lookup(name).name
+    for name in (
+        *("shift_jis", "cp932", "euc_jp", "gb2312", "gbk", "gb18030"),
+        *("big5", "big5hkscs", "euc_kr", "cp949", "johab"),
+    )
+}
+MIN_COHERENCE = 0.2
+"""charset-normalizer's language coherence below which a guessed code page is low-confidence."""
 
 _BOMS: list[tuple[bytes, str, str]] = [
     # order matters: the UTF-32 LE BOM starts with the UTF-16 LE one
@@ -127,6 +143,39 @@ class EncodingChoice:
     bom_length: int
     byte_codec: str | None
     note: str
+    errors: str = "strict"
+    damaged_utf8: DamagedUtf8 | None = None
+    guess: EncodingGuess | None = None
+
+
+@dataclass(frozen=True)
+class DamagedUtf8:
+    """UTF-8 with a few invalid sequences among many valid ones (seen in the validated prefix)."""
+
+    invalid_sequences: int
+    valid_non_ascii: int
+    scanned_bytes: int
+    complete: bool
+
+
+@dataclass(frozen=True)
+class EncodingGuess:
+    """What charset-normalizer said about a code page it chose (chaos: mess ratio, 0 is clean)."""
+
+    encoding: str
+    chaos: float
+    coherence: float
+    languages: list[str]
+    confident: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "guessed": self.encoding,
+            "confident": self.confident,
+            "chaos": round(self.chaos, 3),
+            "coherence": round(self.coherence, 3),
+            "languages": self.languages,
+        }
 
 
 def bom_of(head: bytes) -> tuple[str, str, int] | None:
@@ -150,6 +199,11 @@ def _bomless_utf16(head: bytes) -> str | None:
     if even_nul > 0.4 and odd_nul < 0.05:
         return "utf-16-be"
     return None
+
+
+def is_utf8_replace(name: str | None) -> bool:
+    """Did the user ask for UTF-8 with invalid bytes replaced (`utf-8-replace`)?"""
+    return name is not None and name.strip().lower() in _UTF8_REPLACE_NAMES
 
 
 def normalize_encoding(name: str, display: str) -> str:
@@ -186,6 +240,39 @@ def _utf8_valid(opener: Opener, limit: int) -> tuple[bool, bytes]:
     return True, b""
 
 
+_REPLACEMENT_UTF8 = "\ufffd".encode()
+
+
+def utf8_damage(opener: Opener, limit: int, skip: int = 0) -> DamagedUtf8:
+    """Count invalid UTF-8 sequences and valid non-ASCII characters in the first `limit` bytes.
+
+    Decodes with replacement: U+FFFD characters beyond those spelled in the file (EF BF BD) are
+    the invalid sequences, one per maximal invalid subpart as Unicode recommends.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    invalid = non_ascii = read = genuine = 0
+    tail = b""
+    complete = False
+    with opener() as fh:
+        fh.read(skip)
+        while read < limit:
+            chunk = fh.read(min(1024**2, limit - read))
+            final = not chunk
+            text = decoder.decode(chunk, final=final)
+            both = tail + chunk
+            genuine += both.count(_REPLACEMENT_UTF8) - tail.count(_REPLACEMENT_UTF8)
+            tail = both[-2:]
+            replaced = text.count("\ufffd")
+            invalid += replaced
+            non_ascii += len(text) - len(text.encode("ascii", "ignore")) - replaced
+            if final:
+                complete = True
+                break
+            read += len(chunk)
+    invalid -= genuine
+    return DamagedUtf8(max(invalid, 0), non_ascii + genuine, read, complete)
+
+
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -218,6 +305,22 @@ def detect_encoding(opener: Opener, head: bytes, display: str, explicit: str | N
     `explicit` (the user's choice) wins, except that a matching BOM is still stripped.
     """
     bom = bom_of(head)
+    if is_utf8_replace(explicit):
+        if bom is not None and bom[0] != "utf-8-sig":
+            raise UserInputError(
+                f"starts with a {bom[0].upper()} byte-order mark, so it is not UTF-8; 'utf-8-replace' "
+                "cannot read it",
+                file=display,
+                hint="leave the encoding empty (detected from the byte-order mark)",
+            )
+        length = bom[2] if bom is not None else 0
+        return EncodingChoice(
+            "utf-8-sig" if length else "utf-8",
+            length,
+            "utf-8",
+            "encoding utf-8, invalid bytes replaced by U+FFFD (given)",
+            errors="replace",
+        )
     if explicit:
         name = normalize_encoding(explicit, display)
         if bom is not None:
@@ -231,6 +334,10 @@ def detect_encoding(opener: Opener, head: bytes, display: str, explicit: str | N
 
     if bom is not None:
         enc, byte_codec, length = bom
+        if enc == "utf-8-sig" and not _utf8_valid(opener, UTF8_VALIDATE_BYTES)[0]:
+            damage = utf8_damage(opener, UTF8_VALIDATE_BYTES, skip=length)
+            note = "encoding utf-8-sig (byte-order mark; damaged: invalid byte sequences)"
+            return EncodingChoice(enc, length, byte_codec, note, damaged_utf8=damage)
         return EncodingChoice(enc, length, byte_codec, f"encoding {enc} (byte-order mark)")
 
     utf16 = _bomless_utf16(head)
@@ -240,6 +347,11 @@ def detect_encoding(opener: Opener, head: bytes, display: str, explicit: str | N
     ok, around_error = _utf8_valid(opener, UTF8_VALIDATE_BYTES)
     if ok:
         return EncodingChoice("utf-8", 0, "utf-8", "encoding utf-8 (validated)")
+    damage = utf8_damage(opener, UTF8_VALIDATE_BYTES)
+    if damage.valid_non_ascii > damage.invalid_sequences:
+        return EncodingChoice(
+            "utf-8", 0, "utf-8", "encoding utf-8 (damaged: invalid byte sequences)", damaged_utf8=damage
+        )
 
     from charset_normalizer import from_bytes  # only needed for non-UTF-8 files; slow to import
 
@@ -252,16 +364,32 @@ def detect_encoding(opener: Opener, head: bytes, display: str, explicit: str | N
         and _decodes(head, guess)
         and not (western and western_plausible(probe.decode("cp1252", errors="replace")))
     ):
-        return EncodingChoice(guess, 0, None if guess in _STATEFUL else guess, f"encoding {guess} (detected)")
+        return _guessed(guess, best)
     if western:
         return EncodingChoice("cp1252", 0, "cp1252", "encoding cp1252 (not UTF-8; Western Excel default)")
     if guess is not None and _decodes(head, guess) and _decodes(probe, guess):
-        return EncodingChoice(guess, 0, None if guess in _STATEFUL else guess, f"encoding {guess} (detected)")
+        return _guessed(guess, best)
     raise UserInputError(
         "the text encoding could not be detected (not UTF-8, not Windows-1252)",
         file=display,
         hint="save the file as CSV UTF-8, or choose its encoding explicitly",
     )
+
+
+def _guessed(name: str, best: Any) -> EncodingChoice:
+    """A code page charset-normalizer chose, with how sure it can be.
+
+    Confident when the decoded text reads as some language (coherence), or for a multi-byte
+    East Asian code page whose byte structure the text follows without mess (chaos); a DOS code
+    page that merely has a character for every byte is neither.
+    """
+    languages = [lang for lang in best.languages if lang and lang != "Unknown"]
+    confident = (best.coherence >= MIN_COHERENCE and bool(languages) and best.chaos <= 0.25) or (
+        name in _MULTIBYTE and best.chaos <= 0.1
+    )
+    guess = EncodingGuess(name, float(best.chaos), float(best.coherence), languages[:3], confident)
+    note = f"encoding {name} (detected)" if confident else f"encoding {name} (guessed, low confidence)"
+    return EncodingChoice(name, 0, None if name in _STATEFUL else name, note, guess=guess)
 
 
 def pg_encoding_name(encoding: str) -> str | None:
@@ -322,9 +450,16 @@ def locate_decode_error(opener: Opener, choice: EncodingChoice) -> DecodeErrorLo
 
 
 def decode_error(
-    display: str, choice: EncodingChoice, where: DecodeErrorLocation | None, sheet: str | None = None
+    display: str,
+    choice: EncodingChoice,
+    where: DecodeErrorLocation | None,
+    sheet: str | None = None,
+    row: int | None = None,
+    column: str | None = None,
+    field: int | None = None,
 ) -> UserInputError:
-    """The one message for undecodable bytes."""
+    """The one message for undecodable bytes (`row`/`column`: the record and field, when known;
+    `field`: the 0-based field index, kept so a caller can name the column later)."""
     if where is None:
         return UserInputError(
             f"the file cannot be decoded as {choice.encoding}",
@@ -332,13 +467,58 @@ def decode_error(
             sheet=sheet,
             hint="save it as CSV UTF-8, or choose the right encoding (e.g. cp1252)",
         )
+    utf8 = codecs.lookup(choice.encoding).name in ("utf-8", "utf-8-sig")
     return UserInputError(
         f"byte {where.bad_bytes.hex(' ').upper() or '?'} at byte offset {where.offset:,} cannot be "
         f"decoded as {choice.encoding}",
         file=display,
         sheet=sheet,
-        row=where.line,
+        row=row if row is not None else where.line,
+        column=column,
         hint="the file mixes encodings or has a different one: save it as CSV UTF-8, "
-        "or choose its encoding explicitly (e.g. cp1252)",
-        details={"offset": where.offset, "encoding": choice.encoding},
+        "or choose its encoding explicitly (e.g. cp1252)"
+        + (
+            f"; or import with the encoding {UTF8_REPLACE} (command line: --encoding {UTF8_REPLACE}) to "
+            "replace invalid bytes with U+FFFD"
+            if utf8
+            else ""
+        ),
+        details={
+            "offset": where.offset,
+            "encoding": choice.encoding,
+            **({"field": field + 1} if field is not None else {}),
+        },
+    )
+
+
+def damaged_utf8_error(
+    display: str,
+    damage: DamagedUtf8,
+    where: DecodeErrorLocation,
+    sheet: str | None,
+    row: int | None,
+    column: str | None,
+) -> UserInputError:
+    """Refuse a file that is UTF-8 except for a few broken byte sequences, naming the first one."""
+    scope = "in the file" if damage.complete else f"in its first {damage.scanned_bytes / 1024**2:,.0f} MB"
+    return UserInputError(
+        f"byte sequence {where.bad_bytes.hex(' ').upper()} at byte offset {where.offset:,} is not valid "
+        f"UTF-8, although the file is otherwise UTF-8 ({damage.valid_non_ascii:,} non-ASCII characters "
+        f"decode as UTF-8; {damage.invalid_sequences:,} invalid sequence(s) {scope}); reading it as a "
+        "legacy code page would garble all of them",
+        file=display,
+        sheet=sheet,
+        row=row if row is not None else where.line,
+        column=column,
+        hint="fix those bytes in the file, or import with the encoding "
+        f"{UTF8_REPLACE} (command line: --encoding {UTF8_REPLACE}) to replace each invalid sequence with "
+        "U+FFFD (the count is recorded with the import); choose cp1252 only if the whole file really is "
+        "Windows-1252",
+        details={
+            "offset": where.offset,
+            "encoding": "utf-8",
+            "invalid_sequences": damage.invalid_sequences,
+            "valid_non_ascii": damage.valid_non_ascii,
+            "complete": damage.complete,
+        },
     )

@@ -20,13 +20,14 @@ from typing import Any, BinaryIO
 import ijson
 
 from core.errors import UserInputError
-from core.ingest.encoding import bom_of, normalize_encoding
+from core.ingest.encoding import bom_of, is_utf8_replace, normalize_encoding, utf8_damage
 from core.ingest.headers import unique_columns
 from core.ingest.model import TableInfo
+from core.ingest.safety import MAX_COLUMNS, check_column_count
 from core.ingest.table import Table
 
-MAX_JSON_COLUMNS = 5000
-"""More distinct keys than this is a document, not a table."""
+MAX_JSON_COLUMNS = MAX_COLUMNS
+"""Distinct keys collected while surveying; more is refused like any table over the column limit."""
 MAX_ARRAY_DEPTH = 3
 """How deep (in object keys) an array of records may sit: {"result": {"records": [...]}}."""
 
@@ -84,7 +85,7 @@ def _kind(event: str) -> str:
     }.get(event, event)
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A JSON value as lossless text; nested values as compact JSON."""
     if value is None:
         return ""
@@ -115,11 +116,11 @@ def _compact(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
-    return _text(value)
+    return cell_text(value)
 
 
-class _JsonSource:
-    """Opens the file as a UTF-8 byte stream whatever its Unicode encoding."""
+class JsonSource:
+    """Opens the file as a UTF-8 byte stream whatever its Unicode encoding (JSON and JSON Lines)."""
 
     def __init__(self, path: Path, display: str, encoding: str | None) -> None:
         self.path = path
@@ -128,7 +129,10 @@ class _JsonSource:
             head = fh.read(4096)
         bom = bom_of(head)
         self.has_bom = bom is not None
-        if encoding:
+        self.errors = "strict"
+        if is_utf8_replace(encoding):
+            self.encoding, self.errors = "utf-8-sig", "replace"  # the BOM, if any, is dropped
+        elif encoding:
             self.encoding = normalize_encoding(encoding, display)
             if bom and bom[0].split("-")[:2] == self.encoding.split("-")[:2]:
                 self.encoding = bom[0]
@@ -144,13 +148,18 @@ class _JsonSource:
                 self.encoding = "utf-8"
         self.skip = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
 
+    @property
+    def is_raw_utf8(self) -> bool:
+        """True when `open()` hands out the file's own bytes (strict UTF-8), not re-encoded text."""
+        return codecs.lookup(self.encoding).name in ("utf-8", "utf-8-sig") and self.errors == "strict"
+
     def open(self) -> BinaryIO:
         """UTF-8 bytes from the start of the JSON text (BOM skipped)."""
-        if codecs.lookup(self.encoding).name in ("utf-8", "utf-8-sig"):
+        if self.is_raw_utf8:
             fh = self.path.open("rb")
             fh.read(self.skip)
             return fh
-        text = io.TextIOWrapper(self.path.open("rb"), encoding=self.encoding, errors="strict")
+        text = io.TextIOWrapper(self.path.open("rb"), encoding=self.encoding, errors=self.errors)
         return _Utf8Reader(text)  # type: ignore[return-value]
 
     def error(self, exc: Exception) -> UserInputError:
@@ -158,19 +167,22 @@ class _JsonSource:
             return UserInputError(
                 f"the JSON text is not valid {self.encoding}",
                 file=self.display,
-                hint="JSON must be Unicode: save it as UTF-8",
+                hint="JSON must be Unicode: save it as UTF-8, or import with the encoding utf-8-replace "
+                "(command line: --encoding utf-8-replace) to replace invalid bytes with U+FFFD",
             )
         if isinstance(exc, RecursionError):
             return UserInputError("the JSON is nested too deeply to be a table", file=self.display)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return UserInputError(
-            f"is not valid JSON ({first})",
-            file=self.display,
-            hint="check the file with a JSON validator, or export it again",
-        )
+        hint = "check the file with a JSON validator, or export it again"
+        if "trailing garbage" in first:  # a second value after the first: one object per line?
+            hint = (
+                "if the file holds one JSON object per line (JSON Lines), rename it to .jsonl; "
+                "otherwise " + hint
+            )
+        return UserInputError(f"is not valid JSON ({first})", file=self.display, hint=hint)
 
 
-def _survey(source: _JsonSource) -> tuple[str | None, list[_Candidate], list[str]]:
+def _survey(source: JsonSource) -> tuple[str | None, list[_Candidate], list[str]]:
     """Pass 1: top-level type, arrays of records with counts and keys, top-level keys."""
     candidates: dict[str, _Candidate] = {}
     top_type: str | None = None
@@ -211,7 +223,7 @@ def _survey(source: _JsonSource) -> tuple[str | None, list[_Candidate], list[str
 
 
 def _choose(
-    source: _JsonSource,
+    source: JsonSource,
     top_type: str | None,
     candidates: list[_Candidate],
     top_keys: list[str],
@@ -263,9 +275,12 @@ def _choose(
         raise UserInputError("the JSON array is empty: no data rows", file=display, sheet=chosen.path or None)
     if chosen.too_many_keys:
         raise UserInputError(
-            f"the JSON objects have more than {MAX_JSON_COLUMNS} distinct keys",
+            f"the JSON objects have more than {MAX_JSON_COLUMNS:,} distinct keys (columns), more than an "
+            "import accepts",
             file=display,
-            hint="this does not look like an inventory table",
+            sheet=chosen.path or None,
+            hint="this does not look like an inventory table; if it is one, export fewer fields",
+            details={"limit": MAX_JSON_COLUMNS},
         )
     if not chosen.keys:
         raise UserInputError("the JSON objects have no keys: no columns", file=display)
@@ -281,13 +296,23 @@ def open_json(
     skip_bad_rows: bool = False,
 ) -> Table:
     """Open a JSON file as a table; `sheet` picks the array by its key path (e.g. "records")."""
-    source = _JsonSource(path, display, encoding)
+    source = JsonSource(path, display, encoding)
     top_type, candidates, top_keys = _survey(source)
     chosen = _choose(source, top_type, candidates, top_keys, sheet)
     keys = list(chosen.keys)
+    check_column_count(len(keys), display, chosen.path or None, None)
     columns, renamed = unique_columns(keys, len(keys))
     usable = [c.path for c in candidates if c.objects > 0 and c.path]
     notes = [f"encoding {source.encoding}"]
+    warnings: list[str] = []
+    details: dict[str, Any] = {}
+    if source.errors == "replace":
+        skip = 3 if source.has_bom else 0
+        damage = utf8_damage(lambda: path.open("rb"), path.stat().st_size + 1, skip=skip)
+        details = {"errors": "replace", "invalid_sequences_replaced": damage.invalid_sequences}
+        if damage.invalid_sequences:
+            n = damage.invalid_sequences
+            warnings.append(f"{n:,} invalid UTF-8 byte sequence{'s' if n != 1 else ''} replaced by U+FFFD")
     if chosen.path:
         notes.append(f"using the array at key {chosen.path!r} ({chosen.objects:,} objects)")
 
@@ -295,7 +320,7 @@ def open_json(
         with source.open() as fh:
             try:
                 for position, item in enumerate(ijson.items(fh, chosen.items_prefix), start=1):
-                    yield position, [_text(item.get(k)) for k in keys]
+                    yield position, [cell_text(item.get(k)) for k in keys]
             except (ijson.JSONError, UnicodeDecodeError, RecursionError) as exc:
                 raise source.error(exc) from None
 
@@ -304,7 +329,7 @@ def open_json(
         format="json",
         sheet=chosen.path or None,
         sheets=usable,
-        encoding=source.encoding,
+        encoding="utf-8" if source.errors == "replace" else source.encoding,
         delimiter=None,
         quotechar=None,
         header_row=None,
@@ -316,5 +341,8 @@ def open_json(
         data_start_offset=None,
         has_bom=source.has_bom,
         notes=notes,
+        encoding_errors=source.errors,
+        encoding_details=details,
+        warnings=warnings,
     )
     return Table(info, rows, header_index=0, grid=True, skip_bad_rows=skip_bad_rows, display=display)

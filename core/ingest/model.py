@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-Format = Literal["csv", "xlsx", "json", "zip"]
+Format = Literal["csv", "xlsx", "json", "jsonl", "zip"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class BadRow:
 class TableInfo:
     """Everything detected about a source table before its data rows are read.
 
-    `header_row` is the 1-based line (CSV) or sheet row (XLSX) of the header; None for JSON.
+    `format` "xlsx" means any workbook (.xlsx/.xlsm/.xlsb/.xls/.ods; `workbook_type` says which).
+    `header_row` is the 1-based line (CSV) or sheet row (workbooks) of the header; None for JSON.
     `data_start_offset` (CSV only, not CSV inside a ZIP) is the byte offset in the original file
     where the first data record starts: with `encoding`/`pg_encoding`, `delimiter`, `quotechar`
     and `has_bom` a writer can hand the rest of the file to PostgreSQL `COPY ... (FORMAT csv)`.
@@ -66,6 +67,22 @@ class TableInfo:
     pg_encoding: str | None = None
     line_terminator: str | None = None
     notes: list[str] = field(default_factory=list)
+    encoding_errors: str = "strict"
+    """"replace" when the user chose `utf-8-replace`: invalid bytes became U+FFFD."""
+    encoding_details: dict[str, Any] = field(default_factory=dict)
+    """JSON-ready facts about the encoding: replacements made, or how sure a guessed code page is."""
+    warnings: list[str] = field(default_factory=list)
+    """Things the user must check (a low-confidence encoding, replaced bytes, error cells of a
+    workbook imported as empty): shown, and stored."""
+    sheet_rows: dict[str, int] = field(default_factory=dict)
+    """Workbooks: used rows (header included) of each sheet of `sheets`, for a sheet list; exact for
+    .xls/.ods/.xlsb and the opened sheet, the writer's dimension (else row elements) for other
+    .xlsx sheets. Empty for other formats. `core.ingest.workbook_sheets` gives the same without
+    opening a table."""
+    workbook_type: str | None = None
+    """Workbooks (`format == "xlsx"`): "xlsx", "xlsm", "xlsb", "xls" or "ods"."""
+    error_cells: int = 0
+    """Workbooks: cells of the sheet holding an error value (#N/A …), imported as empty."""
 
     @property
     def column_names(self) -> list[str]:

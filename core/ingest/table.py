@@ -15,7 +15,8 @@ from types import TracebackType
 from core.errors import UserInputError
 from core.ingest.model import BadRow, TableInfo
 
-RawRows = Callable[[], Iterator[tuple[int, list[str]]]]
+RawRows = Callable[[], Iterator[tuple[int, list[str] | BadRow]]]
+"""(record index, cells), or (record index, BadRow) for a record the reader could not read at all."""
 
 
 def column_letter(position: int) -> str:
@@ -34,7 +35,7 @@ class Table:
     Record indexes are what a person sees in an editor or Excel: for CSV the 1-based line on
     which the record starts (header on line 3 ⇒ first data row 4; a quoted multi-line record
     counts all its lines), for XLSX the sheet's row number, for JSON the 1-based position of
-    the object in its array.
+    the object in its array, for JSON Lines the 1-based line number.
     """
 
     def __init__(
@@ -132,6 +133,9 @@ class Table:
             for idx, cells in raw:
                 if idx <= header_index:
                     continue
+                if isinstance(cells, BadRow):
+                    self._unreadable(cells, record=record)
+                    continue
                 if not "".join(cells).strip():
                     if record:
                         self._empty_rows += 1
@@ -146,6 +150,19 @@ class Table:
             close = getattr(raw, "close", None)
             if close is not None:
                 close()
+
+    def _unreadable(self, bad: BadRow, *, record: bool) -> None:
+        """A record the reader could not turn into cells (a JSON line that does not parse)."""
+        if not self._skip_bad_rows:
+            raise UserInputError(
+                bad.reason,
+                file=self._display,
+                row=bad.row,
+                hint="correct that record in the file, or import with 'skip bad rows' to leave such "
+                "records out and list them",
+            )
+        if record:
+            self._bad_rows.append(bad)
 
     def _fit(self, idx: int, cells: list[str], width: int, *, record: bool) -> list[str] | None:
         """Trim empty overflow, pad short grid rows; anything else is a bad (ragged) row."""

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from core.bootstrap import Core
 from core.imports import ImportResult, import_file, iter_records
-from core.services.tenancy import EngagementRef
+from core.tenancy import EngagementRef
 from core.uow import Tenant
 
 from . import builders
@@ -21,7 +21,7 @@ from . import builders
 @pytest.fixture
 def do_import(core: Core, tenant: Tenant) -> Callable[..., ImportResult]:
     def run(path: Path, **kwargs: Any) -> ImportResult:
-        return import_file(core, tenant, path, **kwargs)
+        return import_file(core.uows, tenant, path, **kwargs)
 
     return run
 

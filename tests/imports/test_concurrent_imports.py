@@ -22,7 +22,7 @@ def test_concurrent_imports_each_complete_with_their_own_rows(
         ]
         paths.append(builders.write_csv(tmp_path / f"batch{n}.csv", rows))
     with ThreadPoolExecutor(max_workers=3) as pool:
-        results: list[ImportResult] = list(pool.map(lambda p: import_file(core, tenant, p), paths))
+        results: list[ImportResult] = list(pool.map(lambda p: import_file(core.uows, tenant, p), paths))
     assert [r.status for r in results] == ["completed"] * 3
     assert [r.rows for r in results] == [20000] * 3
     with core.uow(tenant) as uow:

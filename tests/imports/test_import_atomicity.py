@@ -19,12 +19,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+import core.progress as progress_protocol
 from core.bootstrap import Core
 from core.db.database import Database
 from core.db.models import DataImport
 from core.errors import OperationCancelled, UserInputError
-from core.imports import CancelToken, ImportProgress, ImportResult, copy_writer, failed_import_id, progress
-from core.services.tenancy import EngagementRef
+from core.imports import CancelToken, ImportResult, Progress, copy_writer, failed_import_id
+from core.tenancy import EngagementRef
 from core.uow import Tenant
 
 from . import builders
@@ -65,19 +66,19 @@ def test_cancel_from_the_progress_callback_while_reading(
     big_csv: Path,
     fast_path: bool,
 ) -> None:
-    monkeypatch.setattr(progress, "REPORT_INTERVAL", 0.0)
+    monkeypatch.setattr(progress_protocol, "REPORT_INTERVAL", 0.0)
     token = CancelToken()
-    seen: list[ImportProgress] = []
+    seen: list[Progress] = []
 
-    def on_progress(p: ImportProgress) -> None:
+    def on_progress(p: Progress) -> None:
         seen.append(p)
-        if p.phase == "reading" and p.rows_done > 0:
+        if p.stage == "reading" and p.done > 0:
             token.cancel()
 
     before = state()
     with pytest.raises(OperationCancelled) as info:
         do_import(big_csv, progress=on_progress, cancel=token, fast_path=fast_path)
-    assert seen[-1].phase == "reading" and 0 < seen[-1].rows_done < 250_000
+    assert seen[-1].stage == "reading" and 0 < seen[-1].done < 250_000
     _assert_cancelled(core, tenant, info.value, before, state())
 
 
@@ -94,8 +95,8 @@ def test_cancel_from_another_thread_interrupts_the_insert(
     token = CancelToken()
     storing = threading.Event()
 
-    def on_progress(p: ImportProgress) -> None:
-        if p.phase == "storing":
+    def on_progress(p: Progress) -> None:
+        if p.stage == "storing":
             storing.set()
 
     def press_cancel() -> None:
@@ -244,7 +245,7 @@ def test_real_full_disk(
         from core.imports import import_file
 
         with pytest.raises(UserInputError) as info:
-            import_file(other, tenant, big_csv)
+            import_file(other.uows, tenant, big_csv)
         exc = info.value
         assert isinstance(exc.__cause__, psycopg.errors.DiskFull), exc.__cause__
         assert exc.file == "big.csv" and "free disk space" in (exc.hint or "")

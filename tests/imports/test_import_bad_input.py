@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +44,29 @@ def _zip_bomb(d: Path) -> Path:
     return builders.write_zip(d / "bomb.zip", {"servers.csv": b"Name,IP\na,1\n" + b" " * (20 * 1024**2)})
 
 
+def _too_wide(d: Path) -> Path:
+    header = [f"Attribute {i}" for i in range(2001)]
+    return builders.write_csv(
+        d / "wide.csv", [header, *([f"r{r}c{c}" for c in range(2001)] for r in range(3))]
+    )
+
+
+def _almost_utf8(d: Path) -> Path:
+    """UTF-8 with `Lïnux` in 3,000 rows and one cp1252 byte in row 3,002 (was read as cp1252)."""
+    body = "Name,OS\n" + "".join(f"srv{i:04d},Lïnux\n" for i in range(3000))
+    (d / "mojibake.csv").write_bytes(body.encode() + b"srv-bad,L\xefnux\n")
+    return d / "mojibake.csv"
+
+
+def _oversized_value(d: Path) -> Path:
+    """A 50 MB value (no quotes) deep in the file, where only the server would have parsed it."""
+    rows = b"".join(b"srv%d,ok\n" % i for i in range(100))
+    (d / "blob.csv").write_bytes(
+        b"Name,Note\n" + rows + b"srv-blob," + b"x" * (50 * 1024**2) + b"\nlast,ok\n"
+    )
+    return d / "blob.csv"
+
+
 def _entity_attack(d: Path) -> Path:
     path = builders.rvtools_workbook(d / "entities.xlsx")
     bomb = builders.billion_laughs("worksheet", "<sheetData/>")
@@ -67,6 +94,9 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], dict[str, Any], str, int | No
     "corrupt xlsx": (_corrupt_xlsx, {}, "not a readable Excel workbook", None),
     "zip bomb": (_zip_bomb, {}, "zip bomb", None),
     "xml entity attack": (_entity_attack, {}, "entit", None),
+    "too many columns": (_too_wide, {}, "2,001 columns", 1),
+    "almost utf-8 with one bad byte": (_almost_utf8, {}, "--encoding utf-8-replace", 3002),
+    "oversized value deep in the file": (_oversized_value, {}, "larger than the 16 MiB", 102),
 }
 
 
@@ -187,7 +217,7 @@ def test_full_disk_is_rolled_back_with_a_clear_message(
 def test_viewer_cannot_import_and_is_told_before_any_work(
     core: Core, tenant: Tenant, engagement: Any, do_import: Callable[..., ImportResult], tmp_path: Path
 ) -> None:
-    from core.services import tenancy
+    from core import tenancy
 
     tenancy.grant(
         core.db.admin_sessions(),
@@ -213,3 +243,91 @@ def test_nothing_left_after_skipping_bad_rows_is_a_failure(
         do_import(path, skip_bad_rows=True)
     assert "no data rows" in info.value.message and "2 bad row(s)" in info.value.message
     assert failed_import_id(info.value) is not None
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_utf8_replace_imports_with_replacement_characters_and_records_the_count(
+    core: Core,
+    tenant: Tenant,
+    do_import: Callable[..., ImportResult],
+    stored: Callable[..., list[tuple[int, list[str]]]],
+    tmp_path: Path,
+    fast_path: bool,
+) -> None:
+    path = _almost_utf8(tmp_path)
+    result = do_import(path, encoding="utf-8-replace", fast_path=fast_path)
+    assert result.rows == 3001 and result.write_path == ("csv-copy" if fast_path else "reader-copy")
+    rows = stored(result.import_id)
+    assert rows[0] == (2, ["srv0000", "Lïnux"]) and rows[-1] == (3002, ["srv-bad", "L\ufffdnux"])
+    assert sum("\ufffd" in cell for _, cells in rows for cell in cells) == 1
+    assert any("1 invalid UTF-8 byte sequence replaced" in w for w in result.warnings)
+    assert result.to_json()["warnings"] == result.warnings
+    with core.uow(tenant) as uow:
+        imp = uow.session.get(DataImport, result.import_id)
+        assert imp is not None
+        meta = imp.import_metadata
+    assert meta["encoding"] == "utf-8" and meta["encoding_errors"] == "replace"
+    assert meta["encoding_details"]["invalid_sequences_replaced"] == 1
+    assert meta["encoding_details"]["first_invalid"]["row"] == 3002 and meta["warnings"] == result.warnings
+
+
+def test_low_confidence_encoding_guess_is_a_warning_in_result_and_metadata(
+    core: Core, tenant: Tenant, do_import: Callable[..., ImportResult], tmp_path: Path
+) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"Name,Note\n" + b"".join(b"srv%d,\x81\x8d\x8f\x90\x9d\n" % i for i in range(50)))
+    result = do_import(path)
+    [warning] = result.warnings
+    assert "low confidence" in warning and "row 2, column 'Note'" in warning
+    with core.uow(tenant) as uow:
+        imp = uow.session.get(DataImport, result.import_id)
+        assert imp is not None
+        assert imp.import_metadata["warnings"] == [warning]
+        assert imp.import_metadata["encoding_details"]["confident"] is False
+
+
+def _cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MD_USER": "Test Consultant <tester@example.com>"}
+    env.pop("MD_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_app", "--database-url", database_url, *args],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_cli_refuses_almost_utf8_and_imports_it_with_utf8_replace(
+    core: Core, engagement: Any, tmp_path: Path
+) -> None:
+    path = _almost_utf8(tmp_path)
+    names = ["--client", engagement.client_name, "--engagement", engagement.engagement_name]
+    refused = _cli("import", str(path), *names, database_url=core.db.app_url)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: file mojibake.csv, row 3002, column 'OS':")
+    assert "--encoding utf-8-replace" in refused.stderr and "Traceback" not in refused.stderr
+
+    replaced = _cli(
+        "import", str(path), *names, "--encoding", "utf-8-replace", "--json", database_url=core.db.app_url
+    )
+    assert replaced.returncode == 0, replaced.stderr
+    assert json.loads(replaced.stdout)["rows"] == 3001
+    assert "warning: 1 invalid UTF-8 byte sequence replaced" in replaced.stderr
+
+    helped = _cli("import", "--help", database_url=core.db.app_url)
+    assert "utf-8-replace" in helped.stdout
+
+
+def test_wizard_preview_names_the_bad_bytes_and_reads_with_utf8_replace(tmp_path: Path) -> None:
+    from desktop_app.wizard import service
+
+    path = _almost_utf8(tmp_path)
+    with pytest.raises(UserInputError) as info:
+        service.read_preview(str(path), service.ReadOptions())
+    assert (info.value.row, info.value.column) == (3002, "OS")
+    preview = service.read_preview(str(path), service.ReadOptions(encoding="utf-8-replace"))
+    assert preview.encoding == "utf-8-replace" and preview.rows[0] == ["srv0000", "Lïnux"]
+    assert any("row 3002" in w for w in preview.warnings)

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.bootstrap import Core
 from core.db.models import DataImport, DiscoveryFlow
-from core.services.tenancy import EngagementRef
+from core.tenancy import EngagementRef
 from core.uow import Tenant
 
 from . import builders
@@ -65,7 +65,11 @@ def test_cli_import_json_and_exit_codes_on_a_shared_database(
     failed = output(bad)
     assert failed["status"] == "failed" and failed["rows"] == 0 and failed["import_id"]
     assert failed["errors"][0]["row"] == 3 and failed["errors"][0]["file"] == "ragged.csv"
-    assert bad.stderr.startswith("error: file ragged.csv, row 3:") and "Traceback" not in bad.stderr
+    error = json.loads(bad.stderr)  # with --json the error is one JSON object on stderr as well
+    assert (error["file"], error["row"], error["exit_code"]) == ("ragged.csv", 3, 2)
+    assert error["error"] and error["hint"] and "Traceback" not in bad.stderr
+    text = cli("import", str(ragged), *names[:-1], database_url=core.db.app_url)  # without --json
+    assert text.returncode == 2 and text.stderr.startswith("error: file ragged.csv, row 3:")
 
     skipped = cli("import", str(ragged), *names, "--skip-bad-rows", database_url=core.db.app_url)
     assert skipped.returncode == 0, skipped.stderr

@@ -30,7 +30,7 @@ def check_both_paths(
 ) -> ImportResult:
     """Import twice (server-side CSV parsing and the reader) and compare both with the reader."""
     names, rows = reader_rows(path)
-    results = [do_import(path), do_import(path, fast_path=False)]
+    results = [do_import(path), do_import(path, fast_path=False, allow_duplicate=True)]
     assert [r.write_path for r in results] == [fast, "reader-copy"]
     for result in results:
         assert result.columns == names
@@ -97,6 +97,23 @@ def test_blank_lines_between_records_fall_back_to_the_reader(
     assert stored(result.import_id) == [(2, ["a", "1"]), (5, ["b", "2"])] and result.empty_rows_dropped == 2
 
 
+def test_rows_of_any_whitespace_are_blank_on_both_paths(
+    do_import: Callable[..., ImportResult], stored: Stored, tmp_path: Path
+) -> None:
+    """The server decides most rows by their cells' first character (printable ASCII is never
+    whitespace) and only the rest by trimming: both agree with Python's definition."""
+    lines = ["\u3000,\u00a0", "\t, ", "\u2003y,", " ,\u00e9", "\x7f,", ",\u205f\u3000", "x, "]
+    path = builders.write_text(tmp_path / "spaces.csv", "Name,Note\n" + "\n".join(lines) + "\n")
+    result = check_both_paths(do_import, stored, path, "csv-copy")
+    assert stored(result.import_id) == [
+        (4, ["\u2003y", ""]),
+        (5, [" ", "\u00e9"]),
+        (6, ["\x7f", ""]),
+        (8, ["x", " "]),
+    ]
+    assert result.empty_rows_dropped == 3
+
+
 def test_utf16_bom_tab_separated_excel_unicode_text(
     do_import: Callable[..., ImportResult], stored: Stored, tmp_path: Path
 ) -> None:
@@ -136,7 +153,7 @@ def test_duplicate_and_empty_headers_empty_columns_and_rows(
 ) -> None:
     text = "Hostname,Hostname,,Unused,IP Address\nsrv-1,web,3,,10.0.0.1\n,,,,\nsrv-2,db,4,,\n"
     path = builders.write_text(tmp_path / "dups.csv", text)
-    fast, slow = do_import(path), do_import(path, fast_path=False)
+    fast, slow = do_import(path), do_import(path, fast_path=False, allow_duplicate=True)
     for result in (fast, slow):
         assert result.columns == ["Hostname", "Hostname_2", "column_3", "IP Address"]
         assert result.empty_columns_dropped == ["Unused"] and result.empty_rows_dropped == 1
@@ -222,3 +239,24 @@ def test_csv_wider_than_a_postgresql_table(
     assert result.write_path == "reader-copy" and result.rows == 30
     assert result.empty_columns_dropped == ["Attribute 5"] and len(result.columns) == 1699
     assert stored(result.import_id)[7] == (9, rows[7][:5] + rows[7][6:])
+
+
+def test_csv_at_the_column_limit_imports_every_cell(
+    do_import: Callable[..., ImportResult], stored: Stored, tmp_path: Path
+) -> None:
+    """2,000 columns (the limit): staged as one array per row, empty columns dropped by position."""
+    from core.ingest.safety import MAX_COLUMNS
+
+    width = MAX_COLUMNS
+    empty = {0, 7, 1500, width - 2}
+    header = [f"Attribute {i}" for i in range(width)]
+    rows = [["" if c in empty else f"r{r}c{c}" for c in range(width)] for r in range(40)]
+    rows[3][7] = " "  # whitespace is a value: the column is kept
+    path = builders.write_csv(tmp_path / "wide.csv", [header, *rows])
+    result = do_import(path)
+    assert result.rows == 40 and result.write_path == "reader-copy"
+    dropped = sorted(empty - {7})
+    assert result.empty_columns_dropped == [header[i] for i in dropped]
+    kept = [i for i in range(width) if i not in dropped]
+    assert result.columns == [header[i] for i in kept]
+    assert stored(result.import_id) == [(r + 2, [rows[r][i] for i in kept]) for r in range(40)]

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
+from core import tenancy
 from core.bootstrap import Core
 from core.db.models import DataImport
 from core.db.validate import schema_differences
 from core.imports import ImportResult
-from core.services import tenancy
 from core.uow import Tenant
 
 from . import builders

@@ -117,3 +117,77 @@ def compound_file(stream_names: Sequence[str]) -> bytes:
         directory += entry
     directory += bytes(512 - len(directory) % 512) if len(directory) % 512 else b""
     return bytes(header) + bytes(directory) + bytes(4096)
+
+
+SST_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+
+
+def shared_string_workbook(
+    path: Path,
+    strings: Sequence[str] | bytes,
+    rows: Sequence[Sequence[int]],
+    *,
+    sheet_extra: bytes = b"",
+    styles: bytes | None = None,
+) -> Path:
+    """A workbook whose one sheet ("Servers") holds shared-string cells, as Excel writes them.
+
+    `strings` is the string table (or its complete XML), `rows` the string index of each cell;
+    `sheet_extra` is XML placed after `<sheetData>` (merged cells, hyperlinks ...).
+    """
+    write_xlsx(path, {"Servers": [["x"]]})
+    cells = b"".join(
+        b'<row r="%d">' % r
+        + b"".join(
+            b'<c r="%s%d" t="s"><v>%d</v></c>' % (_letters(c).encode(), r, i) for c, i in enumerate(row)
+        )
+        + b"</row>"
+        for r, row in enumerate(rows, start=1)
+    )
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{SHEET_NS}">'.encode()
+        + b"<sheetData>"
+        + cells
+        + b"</sheetData>"
+        + sheet_extra
+        + b"</worksheet>"
+    )
+    if isinstance(strings, bytes):
+        sst = strings
+    else:
+        items = "".join(f"<si><t>{s}</t></si>" for s in strings)
+        sst = f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{SHEET_NS}">{items}</sst>'.encode()
+    replacements = {"xl/worksheets/sheet1.xml": sheet}
+    if styles is not None:
+        replacements["xl/styles.xml"] = styles
+    replace_members(path, replacements)
+    return add_shared_strings(path, sst)
+
+
+def _letters(position: int) -> str:
+    letters, n = "", position + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def shared_strings_bomb(path: Path, sst_bytes: int) -> Path:
+    """A small workbook with a huge, well-compressing string table (about 80:1, under the 200:1
+    ratio check): short strings cycling through 1,200 values, streamed into the archive."""
+    write_xlsx(path, {"Servers": [["Name", "OS"], ["srv01", "Linux"]]})
+    with zipfile.ZipFile(path) as zf:
+        members = [(info.filename, zf.read(info)) for info in zf.infolist()]
+    override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SST_CONTENT_TYPE}"/>'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            if name == "[Content_Types].xml":
+                data = data.replace(b"</Types>", override.encode() + b"</Types>")
+            zf.writestr(name, data)
+        with zf.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+            fh.write(f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{SHEET_NS}">'.encode())
+            block = b"".join(b"<si><t>v%05d</t></si>" % (i % 1200) for i in range(50_000))
+            for _ in range(max(1, sst_bytes // len(block))):
+                fh.write(block)
+            fh.write(b"</sst>")
+    return path

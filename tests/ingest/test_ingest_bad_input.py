@@ -59,11 +59,16 @@ def test_csv_header_starting_with_mz_is_not_mistaken_for_a_program(tmp_path: Pat
         assert table.info.column_names == ["MZone", "Host"]
 
 
-def test_legacy_xls_is_refused_with_save_as_advice(tmp_path: Path) -> None:
+def test_damaged_xls_and_other_legacy_office_files_are_refused(tmp_path: Path) -> None:
+    """.xls is read now (tests/ingest/test_ingest_workbooks.py); a container with a Workbook stream
+    but no workbook in it is damaged, and a Word 97-2003 file is not a workbook at all."""
     path = tmp_path / "old.xls"
     path.write_bytes(compound_file(["Workbook", "\x05SummaryInformation"]))
     err = _refused(path)
-    assert "97-2003 .xls" in err.message and ".xlsx or CSV" in (err.hint or "")
+    assert "97-2003 workbook (.xls)" in err.message and "damaged" in err.message
+    doc = tmp_path / "notes.xls"
+    doc.write_bytes(compound_file(["WordDocument", "1Table"]))
+    assert "not a workbook" in _refused(doc).message
 
 
 def test_password_protected_xlsx_is_refused(tmp_path: Path) -> None:
@@ -159,10 +164,8 @@ def test_billion_laughs_in_shared_strings_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("member", ["xl/sharedStrings.xml", "xl/worksheets/sheet1.xml"])
-def test_entity_declarations_hidden_past_the_prescan_are_stopped_by_defusedxml(
-    tmp_path: Path, member: str
-) -> None:
-    """A long comment pushes the DTD beyond the cheap prolog scan; defusedxml must still refuse."""
+def test_entity_declarations_hidden_past_the_prescan_are_still_refused(tmp_path: Path, member: str) -> None:
+    """A long comment pushes the DTD beyond the first 4 KB; the prolog is read to its end anyway."""
     path = _workbook(tmp_path)
     padding = safety.XML_PROLOG_SCAN_BYTES
     if "shared" in member:
@@ -173,7 +176,7 @@ def test_entity_declarations_hidden_past_the_prescan_are_stopped_by_defusedxml(
         replace_members(path, {member: bomb})
     err = _refused(path)
     assert "XML entity attack" in err.message
-    assert "EntitiesForbidden" in err.details["error"]
+    assert err.details["member"] == member
 
 
 def test_external_entity_is_refused(tmp_path: Path) -> None:
@@ -209,3 +212,45 @@ def test_zip_bomb_by_declared_size(tmp_path: Path) -> None:
         zf.writestr("vInfo.csv", "a,b\n1,2\n")
     set_declared_size(csvs, "vInfo.csv", 3 * 1024**3)
     assert "zip bomb" in _refused(csvs).message
+
+
+def test_nul_byte_near_the_top_names_row_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"Name,IP\nsrv1,10.0.0.1\nbad\x00name,10.0.0.2\nsrv3,10.0.0.3\n")
+    err = _refused(path)
+    assert (err.row, err.column) == (3, "Name") and "NUL" in err.message and "binary" not in err.message
+
+
+def test_real_binary_files_are_still_refused_as_binary(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"\x00\x01\x02\x03\x04\x05data" * 2000)
+    err = _refused(path)
+    assert "binary file" in err.message and err.row is None
+
+
+BIG_VALUE = 20 * 1024**2
+"""Larger than the 16 MiB field limit."""
+
+
+def test_oversized_value_without_any_quote_is_named_with_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"Name,Note\na,1\nb," + b"x" * BIG_VALUE + b"\nc,3\n")
+    err = _refused(path)
+    assert (err.row, err.column) == (3, "Note")
+    assert "larger than the 16 MiB" in err.message and "quote" not in err.message + (err.hint or "")
+    assert err.details["limit_chars"] == 16 * 1024**2
+
+
+def test_oversized_quoted_value_that_is_closed_is_not_blamed_on_the_quote(tmp_path: Path) -> None:
+    path = tmp_path / "bigquoted.csv"
+    path.write_bytes(b'Name,Note\na,1\nb,"' + b"x" * BIG_VALUE + b'"\nc,3\n')
+    err = _refused(path)
+    assert (err.row, err.column) == (3, "Note")
+    assert "quoted value larger than the 16 MiB" in err.message and "never closed" not in err.message
+
+
+def test_quote_that_is_never_closed_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "open.csv"
+    path.write_bytes(b'Name,Note\na,1\nb,"starts here\n' + b"c,3\n" * (5 * 1024**2))
+    err = _refused(path)
+    assert (err.row, err.column) == (3, "Note") and "never closed" in err.message
