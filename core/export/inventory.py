@@ -1,8 +1,14 @@
 """Export of the asset inventory, its quality reports and its conflicts to XLSX or CSV.
 
 Safe against formula injection (OWASP "CSV injection"): a text value starting with `=`, `+`,
-`-`, `@`, tab, CR or LF is
-- in CSV written with a leading `'`, so a spreadsheet shows it as text and never evaluates it;
+`-`, `@`, tab, CR or LF (after any spaces or quotes, which a spreadsheet's "trim spaces" and quote
+handling remove) is
+- in CSV written with a leading `'`, so a spreadsheet shows it as text and never evaluates it.
+  The same holds for each part of a value after a `,`, `;`, tab or line break: a spreadsheet that
+  opens the file with another list separator (`;` in many locales) splits the text there, and
+  the file's quotes do not protect a field that does not start the line, so `x;=1+1` is written
+  `x;'=1+1`. Every text field is quoted (numbers are not), so a reader using the file's own
+  separator gets each value back whole;
 - in XLSX written as an inline *string* cell (data type `s`, never `f`), so it cannot evaluate
   while the exact text is kept.
 Typed values stay typed in XLSX: numbers as numbers, timestamps as dates (UTC), booleans as
@@ -16,8 +22,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,14 +38,23 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import select
 
 from core.cleansing.fields import asset_fields
-from core.cleansing.service import Cancel, check_cancel, quality_reports
+from core.cleansing.service import quality_reports
 from core.db.models import Asset
 from core.errors import UserInputError
-from core.inventory.query import AssetFilters, asset_conditions
+from core.inventory.query import AssetFilters, asset_conditions, count_assets
 from core.inventory.service import CANONICAL
-from core.uow import UnitOfWork
+from core.progress import CancelToken, ProgressFn, ProgressReporter
+from core.uow import Tenant, UnitOfWork, UnitOfWorkFactory
+
+CANCELLED = "the export was cancelled; no file was written"
+#: asset rows between two progress reports (and cancellation checks)
+ROWS_PER_REPORT = 2000
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: what a spreadsheet may skip before a trigger: spaces (trimmed on import) and quote characters
+_SKIPPED = ' \u00a0"'
+#: a list separator or line break (where another program may start a new cell), then a trigger
+_INNER_TRIGGER = re.compile(r"([,;\t\r\n])(?=[ \u00a0\"]*[=+\-@])")
 FORMATS = ("xlsx", "csv")
 ASSET_COLUMNS: tuple[str, ...] = ("id", *CANONICAL, "identity_key", "source_records", "conflicting_fields")
 QUALITY_HEADER = ("file", "import_id", "section", "item", "value", "detail")
@@ -69,11 +85,14 @@ class ExportResult:
 
 
 def is_dangerous(text: str) -> bool:
-    return bool(text) and text.startswith(FORMULA_TRIGGERS)
+    """Would a spreadsheet take this cell for a formula (once it trims spaces and quotes)?"""
+    return text.lstrip(_SKIPPED).startswith(FORMULA_TRIGGERS)
 
 
 def csv_safe(text: str) -> str:
-    """Text a spreadsheet opening the CSV shows literally (`'` before a formula trigger)."""
+    """Text a spreadsheet opening the CSV shows literally, whatever list separator it splits at:
+    a `'` before the value and after each separator when a formula trigger follows."""
+    text = _INNER_TRIGGER.sub(r"\1'", text)
     return "'" + text if is_dangerous(text) else text
 
 
@@ -85,12 +104,14 @@ def asset_headers() -> list[str]:
 # ----------------------------------------------------------------------------- the three views
 
 
-def _asset_rows(uow: UnitOfWork, filters: AssetFilters | None, cancel: Cancel) -> Iterator[list[Any]]:
+def _asset_rows(
+    uow: UnitOfWork, filters: AssetFilters | None, reporter: ProgressReporter, total: int | None
+) -> Iterator[list[Any]]:
     cols = ["id", *CANONICAL, "identity_key"]
     extra = "source_record_ids", "field_conflicts"
     for n, asset in enumerate(_with_provenance(uow, cols, extra, filters)):
-        if n % 2000 == 0:
-            check_cancel(cancel)
+        if n % ROWS_PER_REPORT == 0:
+            reporter.report("Assets", n, total)
         row = [asset[c] for c in cols]
         row.append(len(asset["source_record_ids"] or []))
         row.append(", ".join(sorted(asset["field_conflicts"] or {})))
@@ -261,7 +282,7 @@ def _csv_value(value: Any) -> Any:
 def _csv_file(path: Path, header: list[str], rows: Iterable[list[Any]]) -> int:
     n = 0
     with path.open("w", newline="", encoding="utf-8-sig") as fh:
-        w = csv.writer(fh, quoting=csv.QUOTE_MINIMAL)
+        w = csv.writer(fh, quoting=csv.QUOTE_NONNUMERIC)  # every text field quoted, `;` ones too
         w.writerow([csv_safe(h) for h in header])
         for row in rows:
             w.writerow([_csv_value(v) for v in row])
@@ -276,10 +297,14 @@ def export_inventory(
     *,
     filters: AssetFilters | Mapping[str, Any] | None = None,
     import_ids: Iterable[uuid.UUID] | None = None,
-    cancel: Cancel = None,
-    progress: Callable[[str, int], None] | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
 ) -> ExportResult:
-    """Write the engagement's assets (filtered), quality reports and conflicts; see module docstring."""
+    """Write the engagement's assets (filtered), quality reports and conflicts; see module docstring.
+
+    Progress is the core's protocol: a `Progress` per view ("Assets" every 2,000 rows, of the filtered
+    total), and the token is checked at each report; a cancelled export leaves no file behind.
+    """
     path = Path(out)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
@@ -289,8 +314,11 @@ def export_inventory(
     flt = AssetFilters.of(filters)
     ids = list(import_ids) if import_ids is not None else None
     result = ExportResult()
+    reporter = ProgressReporter(progress, cancel, unit="assets", cancelled_message=CANCELLED)
+    total = count_assets(uow, flt) if progress is not None else None
+    reporter.report("Assets", 0, total, force=True)
     views: list[tuple[str, list[str], Iterable[list[Any]]]] = [
-        ("Assets", asset_headers(), _asset_rows(uow, flt, cancel)),
+        ("Assets", asset_headers(), _asset_rows(uow, flt, reporter, total)),
         ("Quality", list(QUALITY_HEADER), _quality_rows(uow, ids)),
         ("Conflicts", list(CONFLICT_HEADER), _conflict_rows(uow, flt)),
     ]
@@ -298,9 +326,7 @@ def export_inventory(
         wb = Workbook(write_only=True)
         for title, header, rows in views:
             result.rows[title] = _xlsx_sheet(wb, title, header, rows)
-            if progress:
-                progress(title, result.rows[title])
-        check_cancel(cancel)
+            _written(reporter, title, result.rows[title])
         tmp = path.with_name(path.name + ".part")
         wb.save(tmp)
         tmp.replace(path)
@@ -309,9 +335,33 @@ def export_inventory(
     for title, header, rows in views:
         target = path if title == "Assets" else path.with_name(f"{path.stem}.{title.lower()}.csv")
         tmp = target.with_name(target.name + ".part")
-        result.rows[title] = _csv_file(tmp, header, rows)
+        try:
+            result.rows[title] = _csv_file(tmp, header, rows)
+            _written(reporter, title, result.rows[title])
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            for done in result.files:  # a cancelled or failed export leaves no partial set of files
+                Path(done).unlink(missing_ok=True)
+            raise
         tmp.replace(target)
         result.files.append(str(target))
-        if progress:
-            progress(title, result.rows[title])
     return result
+
+
+def _written(reporter: ProgressReporter, view: str, rows: int) -> None:
+    reporter.report(view, rows, rows, text=f"{view.lower()} written ({rows:,} rows)", force=True)
+
+
+def export_assets(
+    uows: UnitOfWorkFactory,
+    tenant: Tenant,
+    out: str | Path,
+    fmt: str | None = None,
+    *,
+    filters: AssetFilters | Mapping[str, Any] | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> ExportResult:
+    """The export action of the CLI and the asset screen: one read-only unit of work, files written."""
+    with uows(tenant) as uow:
+        return export_inventory(uow, out, fmt, filters=filters, progress=progress, cancel=cancel)

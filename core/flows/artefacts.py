@@ -54,6 +54,18 @@ def import_evidence(uow: UnitOfWork, flow: DiscoveryFlow) -> Evidence:
     return Evidence(phase, True, f"the data import has {records} raw record(s)")
 
 
+def _stored_connections(uow: UnitOfWork, flow: DiscoveryFlow) -> int | None:
+    """How many connections a connection import's inventory phase stored (None: not one, or not yet)."""
+    if flow.data_import_id is None:
+        return None
+    imp = uow.session.get(DataImport, flow.data_import_id)
+    meta = imp.import_metadata if imp is not None and isinstance(imp.import_metadata, dict) else {}
+    summary = meta.get("connections") if meta.get("kind") == "connections" else None
+    if not isinstance(summary, dict) or not summary.get("stored"):
+        return None
+    return int(summary.get("connections") or 0)
+
+
 def phase_evidence(uow: UnitOfWork, flow: DiscoveryFlow) -> dict[str, Evidence]:
     """Evidence for every phase, in canonical order."""
     s = uow.session
@@ -85,6 +97,11 @@ def phase_evidence(uow: UnitOfWork, flow: DiscoveryFlow) -> dict[str, Evidence]:
     out["asset_inventory"] = Evidence(
         "asset_inventory", bool(assets), f"{assets} asset(s) belong to the flow" if assets else "no assets"
     )
+    stored = _stored_connections(uow, flow)
+    if stored is not None:  # a connection export's inventory phase stores connections, not assets
+        out["asset_inventory"] = Evidence(
+            "asset_inventory", True, f"{stored} connection(s) of the export are stored"
+        )
     deps = 0
     if assets:
         deps = (

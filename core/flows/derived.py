@@ -1,8 +1,10 @@
-"""Write-through of derived flags: a read that notices a stale flag persists the correction.
+"""Write-through of derived flags: persist the flag that the stored data already implies.
 
-Only what can be derived cheaply on every read is checked here (an import with raw records means
-`data_import_completed`); the full inference over all phases is reconciliation's job. The
-correction goes through `advance_phase`, in one commit, never around it.
+Only what can be derived cheaply is checked here (an import with raw records means
+`data_import_completed`); the full inference over all phases is reconciliation's job. This is a write,
+so reads never call it (`flow_status` reports the row as stored): the `correct_derived_flags` use case
+(`core.actions.flows`) does, and reconciliation repairs the same lag among the others. The correction
+goes through `advance_phase`, never around it, and is committed by the caller.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from core.uow import UnitOfWork
 
 
 def refresh_derived_flags(uow: UnitOfWork, flow_id: uuid.UUID | str) -> PhaseTransitionResult | None:
-    """Correct a stale `data_import_completed`; returns the transition, or None when nothing changed.
+    """Correct a stale `data_import_completed` (not committed); None when there is nothing to correct.
 
-    A consultant who may only read the engagement (viewer) cannot write: the correction is then
-    skipped and the stored state reported as it is.
+    A consultant who may only read the engagement (viewer) gets `FlowReadOnlyError`.
     """
     flow = load_flow(uow, flow_id)
     phase = PHASES[0]
@@ -46,10 +47,8 @@ def refresh_derived_flags(uow: UnitOfWork, flow_id: uuid.UUID | str) -> PhaseTra
             next_phase(phase),
             set_status="waiting_for_review",
             reason=f"write-through: {evidence.reason}",
-            commit=True,
         )
     except (FlowStateError, FlowNotFoundError, FlowReadOnlyError, DBAPIError) as exc:
-        uow.rollback()
         metrics.FLAG_UPDATES.labels(flag=PHASE_FLAG_MAP[phase], result="failed").inc()
         log.warning("could not persist the derived flag of flow %s: %s", flow.id, exc)
-        return None
+        raise

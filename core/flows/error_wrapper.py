@@ -6,6 +6,9 @@ work's transaction rolls back, and the error — message, phase, class, recovery
 what had been processed — is written in a *separate* transaction, so it survives that rollback.
 Partial progress reported by the work (`PhaseProgress.state`) is kept in
 `flow_state["partial_progress"][phase]` and handed back to the next attempt.
+
+`run_phase` and `record_failure` are use cases themselves (they commit in steps: start, work, failure
+record), so they take the unit-of-work factory; the helpers they call never commit.
 """
 
 from __future__ import annotations
@@ -19,17 +22,14 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.orm import Session, sessionmaker
 
-from core.bootstrap import Core
 from core.errors import MigrationDiscoveryError, OperationCancelled, UserInputError
 from core.flows import metrics
 from core.flows.errors import ConcurrentModificationError, InvalidTransitionError
-from core.flows.lifecycle import change_status
 from core.flows.phases import PHASE_FLAG_MAP, STATUS_TRANSITIONS
 from core.flows.store import after_commit, load_flow, log
-from core.flows.transitions import complete_phase
-from core.uow import Tenant, UnitOfWork
+from core.flows.transitions import apply_status, complete_phase
+from core.uow import Tenant, UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
 ErrorClass = Literal["retryable", "non_retryable", "partial"]
@@ -107,7 +107,7 @@ def _json_safe(value: Any) -> Any:
 
 
 def record_failure(
-    sessions: sessionmaker[Session],
+    uows: UnitOfWorkFactory,
     tenant: Tenant,
     flow_id: uuid.UUID | str,
     phase: str,
@@ -123,7 +123,7 @@ def record_failure(
         "occurred_at": datetime.now(UTC).isoformat(),
     }
     message = (str(exc) or type(exc).__name__)[:MAX_MESSAGE]
-    with UnitOfWork(sessions, tenant) as uow:
+    with uows(tenant) as uow:
         flow = load_flow(uow, flow_id, lock=True)
         state = dict(flow.flow_state) if isinstance(flow.flow_state, dict) else {}
         partial = dict(state.get("partial_progress") or {})
@@ -140,7 +140,7 @@ def record_failure(
             "flow_state": state,
         }
         new_status = "failed" if flow.status in STATUS_TRANSITIONS["fail"] else flow.status
-        change_status(
+        apply_status(
             uow,
             flow,
             "fail" if new_status == "failed" else "record_error",
@@ -159,7 +159,7 @@ def record_failure(
 
 
 def run_phase(
-    core_or_sessions: Core | sessionmaker[Session],
+    uows: UnitOfWorkFactory,
     tenant: Tenant,
     flow_id: uuid.UUID | str,
     phase: str,
@@ -171,9 +171,8 @@ def run_phase(
     """Run `work(uow, progress)` for the flow's current `phase`; see the module docstring."""
     if phase not in PHASE_FLAG_MAP:
         raise ValueError(f"unknown phase {phase!r}")
-    sessions = core_or_sessions.sessions if isinstance(core_or_sessions, Core) else core_or_sessions
     progress = PhaseProgress()
-    with UnitOfWork(sessions, tenant) as uow:
+    with uows(tenant) as uow:
         flow = load_flow(uow, flow_id, lock=True)
         if flow.current_phase != phase:
             raise InvalidTransitionError(
@@ -185,7 +184,7 @@ def run_phase(
         if isinstance(prior, dict) and isinstance(prior.get(phase), dict):
             progress.resumed_from = prior[phase]
             progress.state = dict(prior[phase].get("state") or {})
-        change_status(
+        apply_status(
             uow,
             flow,
             "start_phase",
@@ -196,7 +195,7 @@ def run_phase(
         )
         uow.commit()
     try:
-        with UnitOfWork(sessions, tenant) as uow:
+        with uows(tenant) as uow:
             result = work(uow, progress)
             if complete:
                 complete_phase(
@@ -206,13 +205,12 @@ def run_phase(
                     set_status=set_status,
                     event_data={"counts": progress.counts()},
                     reason="phase work finished",
-                    commit=False,
                 )
             uow.commit()
             return result
     except Exception as exc:
         try:
-            record_failure(sessions, tenant, flow_id, phase, exc, progress)
+            record_failure(uows, tenant, flow_id, phase, exc, progress)
         except Exception:  # never hide the original failure behind a failure to record it
             log.exception("could not record the failure of phase %s of flow %s", phase, flow_id)
         raise

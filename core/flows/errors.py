@@ -67,3 +67,7 @@ class FlowReadOnlyError(UserInputError):
             hint="ask an engagement lead to make you a member",
             details={"flow_id": str(flow_id)},
         )
+
+
+class ReopenRefusedError(UserInputError):
+    """A finished phase cannot be reopened now (never finished, cancelled, paused): exit code 2."""

@@ -5,6 +5,9 @@ compared with the evidence of `artefacts.phase_evidence`. A fix is made only whe
 present, no error is logged on the flow and the transition is valid — and always through
 `advance_phase`, one phase at a time. A dry run performs exactly the same transitions and rolls
 them back, so the report of a dry run is the report of the apply. Flags are never unset.
+
+`reconcile` is a use case over many engagements: it commits each repaired flow in its own unit of work
+(one bad flow stops nothing else) and reports what the commits changed; `reconcile_flow` never commits.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.bootstrap import Core
+from core import tenancy
+from core.changes import NOTHING, OpChanges
 from core.db.models import DiscoveryFlow
 from core.errors import UserInputError
 from core.flows import metrics
@@ -27,8 +31,7 @@ from core.flows.phases import FLAG_FIELDS, PHASE_FLAG_MAP, PHASES, phase_at, pos
 from core.flows.store import load_flow
 from core.flows.transitions import advance_phase
 from core.flows.validation import snapshot_of
-from core.services import tenancy
-from core.uow import UnitOfWork
+from core.uow import UnitOfWork, UnitOfWorkFactory
 
 REPORT_COLUMNS = (
     "flow_id",
@@ -74,6 +77,8 @@ class ReconcileReport:
     flows_checked: int = 0
     flows_fixed: int = 0
     flows_skipped: int = 0
+    changes: OpChanges = NOTHING
+    """What the committed repairs changed (nothing for a dry run)."""
 
     @property
     def fixes(self) -> list[ReconcileRow]:
@@ -204,7 +209,6 @@ def reconcile_flow(
                 target,
                 set_status="waiting_for_review" if target == "field_mapping" else None,
                 reason=f"reconcile: {reason}",
-                commit=False,
             )
         except InvalidTransitionError as exc:
             ctx.skip(prior, f"not repaired: {exc.reason}", "invalid_transition")
@@ -226,9 +230,9 @@ def _unwritable(ref: tenancy.EngagementRef, flow_id: Any) -> ReconcileRow:
     return ReconcileRow(str(flow_id), ref.client_name, ref.engagement_name, "", "*", "", "", reason, "skip")
 
 
-def reconcile(core: Core, *, apply: bool = False, client: str | None = None) -> ReconcileReport:
+def reconcile(uows: UnitOfWorkFactory, *, apply: bool = False, client: str | None = None) -> ReconcileReport:
     """Check every visible flow (optionally of one client); with `apply` commit the repairs."""
-    engagements = tenancy.list_engagements(core.sessions)
+    engagements = tenancy.list_engagements(uows.sessions)
     if client:
         engagements = [e for e in engagements if e.client_name.lower() == client.strip().lower()]
         if not engagements:
@@ -237,19 +241,20 @@ def reconcile(core: Core, *, apply: bool = False, client: str | None = None) -> 
             )
     report = ReconcileReport(applied=apply)
     for ref in engagements:
-        tenant = core.tenant_for(ref)
-        with core.uow(tenant) as uow:
+        tenant = uows.tenant_for(ref)
+        with uows(tenant) as uow:
             ids = uow.session.scalars(
                 select(DiscoveryFlow.id).order_by(DiscoveryFlow.created_at, DiscoveryFlow.id)
             ).all()
         for flow_id in ids:
-            with core.uow(tenant) as uow:  # one transaction per flow: one bad flow stops nothing else
+            with uows(tenant) as uow:  # one transaction per flow: one bad flow stops nothing else
                 try:
                     rows, changed = reconcile_flow(uow, ref, flow_id)
                 except (FlowNotFoundError, FlowReadOnlyError):  # a viewer, or removed since listed
                     rows, changed = [_unwritable(ref, flow_id)], False
                 if changed and apply:
                     uow.commit()
+            report.changes = report.changes.merged(uow.committed_changes)
             report.flows_checked += 1
             report.rows.extend(rows)
             report.flows_fixed += changed

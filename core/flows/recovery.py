@@ -3,7 +3,8 @@
 A checkpoint is trusted only if its snapshot passes the flow-state schema (`validation.py`);
 invalid ones are marked `is_valid = false` and skipped. A flow whose *current* state is corrupted
 is first archived (`flow_archive`, reason `corrupted state`); with no valid checkpoint left it is
-reset to its initial state. Either way one event says what happened.
+reset to its initial state. Either way one event says what happened. The phase fields are written by
+`transitions.restore_phase_state` (the one writer); nothing here commits.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from sqlalchemy import select
 
 from core.db.models import DiscoveryFlow, FlowArchive, FlowCheckpoint
 from core.flows import metrics
-from core.flows.errors import InvalidTransitionError, StateValidationError
-from core.flows.phases import FLAG_FIELDS, PHASES
-from core.flows.store import after_commit, load_flow, record_event
-from core.flows.validation import STATE_FIELDS, FlowSnapshot, snapshot_of, state_problems
+from core.flows.errors import InvalidTransitionError
+from core.flows.store import after_commit, load_flow
+from core.flows.transitions import restore_phase_state
+from core.flows.validation import FlowSnapshot, snapshot_of, state_problems
 from core.uow import UnitOfWork
 
 
@@ -45,44 +46,12 @@ def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def _restore(flow: DiscoveryFlow, snap: FlowSnapshot, keep_partial: dict[str, Any] | None) -> None:
-    for flag in FLAG_FIELDS:
-        setattr(flow, flag, getattr(snap.flags, flag))
-    flow.current_phase = snap.current_phase
-    flow.phases_completed = list(snap.phases_completed)
-    flow.progress_percentage = snap.progress_percentage
-    for name in STATE_FIELDS:
-        setattr(flow, name, dict(getattr(snap, name)))
-    if keep_partial:
-        flow.flow_state = {**flow.flow_state, "partial_progress": keep_partial}
-    flow.completed_at = snap.completed_at
-    flow.status = "completed" if snap.status == "completed" else "recovered"
+def recover(uow: UnitOfWork, flow_id: uuid.UUID | str) -> RecoveryResult:
+    """Restore a failed (or corrupted) flow to its last valid checkpoint and mark it `recovered`.
 
-
-def _reset(flow: DiscoveryFlow) -> None:
-    for flag in FLAG_FIELDS:
-        setattr(flow, flag, False)
-    flow.current_phase = PHASES[0]
-    flow.phases_completed = []
-    flow.progress_percentage = 0.0
-    for name in STATE_FIELDS:
-        setattr(flow, name, {})
-    flow.completed_at = None
-    flow.status = "recovered"
-
-
-def recover_flow(uow: UnitOfWork, flow_id: uuid.UUID | str, *, commit: bool = True) -> RecoveryResult:
-    """Restore a failed (or corrupted) flow to its last valid checkpoint and mark it `recovered`."""
-    flow = load_flow(uow, flow_id, lock=True)
-    try:
-        result = _recover(uow, flow)
-    except Exception:
-        if commit:
-            uow.rollback()
-        raise
-    if commit:
-        uow.commit()
-    return result
+    Never commits (the `recover_flow` use case in `core.actions.flows` does).
+    """
+    return _recover(uow, load_flow(uow, flow_id, lock=True))
 
 
 def _recover(uow: UnitOfWork, flow: DiscoveryFlow) -> RecoveryResult:
@@ -139,34 +108,23 @@ def _recover(uow: UnitOfWork, flow: DiscoveryFlow) -> RecoveryResult:
         error = {"message": flow.error_message, "phase": flow.error_phase, "details": flow.error_details}
     state = flow.flow_state if isinstance(flow.flow_state, dict) else {}
     partial = state.get("partial_progress") if isinstance(state.get("partial_progress"), dict) else None
-    reset = False
-    if snap is not None:
-        _restore(flow, snap, partial)
-    elif corrupted:
-        _reset(flow)
-        reset = True
-    else:  # failed, state valid, but no trustworthy checkpoint: keep the state, clear the failure
-        flow.status = "recovered"
+    reset = snap is None and corrupted
+    if snap is None and not corrupted:  # failed, state valid, no trustworthy checkpoint: keep the state
         warnings.append("no valid checkpoint; kept the current (valid) state")
-    flow.error_message = None
-    flow.error_phase = None
-    flow.error_details = None
-    after = state_problems(snapshot_of(flow))
-    if after:
-        raise StateValidationError(flow.id, after)
-    s.flush()
 
     event_type = "flow_state_corrupted" if corrupted else "flow_recovered"
     if chosen is not None:
         action = f"restored checkpoint version {chosen.version}"
     else:
         action = "reset to the initial state" if reset else "kept the current state"
-    record_event(
+    restore_phase_state(
         uow,
         flow,
-        event_type,
-        phase=flow.current_phase,
-        data={
+        snap,
+        reset=reset,
+        keep_partial=partial,
+        event_type=event_type,
+        event_data={
             "action": action,
             "problems": problems,
             "archive_id": str(archived_id) if archived_id else None,
@@ -177,7 +135,6 @@ def _recover(uow: UnitOfWork, flow: DiscoveryFlow) -> RecoveryResult:
             "reset": reset,
         },
     )
-    s.flush()
     version, status = flow.version, flow.status
     after_commit(
         s, lambda: metrics.log_change(event_type, id=flow.id, action=action, version=version, status=status)

@@ -6,6 +6,9 @@ they are the engagement's inventory. Flows abandoned in `initializing` or `faile
 together with their data import (raw rows and mappings go with it by cascade) and, when nothing
 else uses it, their master flow. The audit log (`flow_events`) is append-only and keeps every
 event, including one saying the flow was archived or removed.
+
+`cleanup_flows` is a use case over many engagements: it commits each engagement's clean-up in its own
+unit of work and reports what the commits changed.
 """
 
 from __future__ import annotations
@@ -17,15 +20,15 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 
-from core.bootstrap import Core
+from core import tenancy
+from core.changes import NOTHING, OpChanges
 from core.db.models import DataImport, DiscoveryFlow, FlowArchive, FlowEvent, MasterFlow
 from core.errors import UserInputError
 from core.flows import metrics
 from core.flows.errors import FlowNotFoundError, FlowReadOnlyError
 from core.flows.store import load_flow, record_event
 from core.flows.validation import snapshot_of
-from core.services import tenancy
-from core.uow import UnitOfWork
+from core.uow import UnitOfWork, UnitOfWorkFactory
 
 ABANDONED_STATUSES = ("initializing", "failed")
 
@@ -48,6 +51,8 @@ class CleanupReport:
     items: list[CleanupItem] = field(default_factory=list)
     imports_removed: int = 0
     master_flows_removed: int = 0
+    changes: OpChanges = NOTHING
+    """What the committed clean-up changed (nothing for a dry run)."""
 
     def counts(self) -> dict[str, int]:
         return {
@@ -103,7 +108,13 @@ def _archive(uow: UnitOfWork, flow: DiscoveryFlow, days: int) -> None:
 
 def _remove(uow: UnitOfWork, flow: DiscoveryFlow, days: int, report: CleanupReport) -> None:
     s = uow.session
-    record_event(uow, flow, "flow_removed", data={"status": flow.status, "older_than_days": days})
+    record_event(
+        uow,
+        flow,
+        "flow_removed",
+        data={"status": flow.status, "older_than_days": days},
+        imports=flow.data_import_id is not None,  # its import goes with it unless shared
+    )
     import_id, master_id = flow.data_import_id, flow.master_flow_id
     s.delete(flow)
     s.flush()
@@ -123,20 +134,20 @@ def _remove(uow: UnitOfWork, flow: DiscoveryFlow, days: int, report: CleanupRepo
 
 
 def cleanup_flows(
-    core: Core, *, older_than_days: int, apply: bool = False, client: str | None = None
+    uows: UnitOfWorkFactory, *, older_than_days: int, apply: bool = False, client: str | None = None
 ) -> CleanupReport:
     """List (dry run) or archive/remove old flows in every engagement the consultant can see."""
     if older_than_days < 0:
         raise UserInputError("--older-than must be 0 or more days", hint="e.g. --older-than 90")
     cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
-    engagements = tenancy.list_engagements(core.sessions)
+    engagements = tenancy.list_engagements(uows.sessions)
     if client:
         engagements = [e for e in engagements if e.client_name.lower() == client.strip().lower()]
         if not engagements:
             raise UserInputError(f"no client {client!r} among the engagements you are a member of")
     report = CleanupReport(applied=apply, older_than_days=older_than_days)
     for ref in engagements:
-        with core.uow(core.tenant_for(ref)) as uow:
+        with uows(uows.tenant_for(ref)) as uow:
             for flow_id, status in _candidates(uow, cutoff):
                 try:
                     flow = load_flow(uow, flow_id, lock=True)
@@ -163,6 +174,7 @@ def cleanup_flows(
                     _remove(uow, flow, older_than_days, report)
             if apply:
                 uow.commit()
+        report.changes = report.changes.merged(uow.committed_changes)
     metrics.log_change("flows_cleaned_up", applied=apply, older_than_days=older_than_days, **report.counts())
     return report
 

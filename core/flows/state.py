@@ -1,7 +1,8 @@
 """Editing a flow's work state with optimistic locking (`version`, SQLAlchemy `version_id_col`).
 
 A consultant edits what they last read; if anyone changed the flow since, the save raises
-`ConcurrentModificationError` instead of silently overwriting their change.
+`ConcurrentModificationError` instead of silently overwriting their change. Never commits: the caller's
+unit of work does (and rolls back on any error raised here).
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ def save_flow_state(
     flow_id: uuid.UUID | str,
     expected_version: int,
     state_updates: dict[str, Any],
-    *,
-    commit: bool = True,
 ) -> int:
     """Replace the given work columns (`flow_state`, `field_mappings`, …) if the flow is still at
     `expected_version`; returns the new version.
@@ -41,21 +40,16 @@ def save_flow_state(
     flow = load_flow(uow, flow_id)
     if flow.version != expected_version:
         metrics.STATE_SAVES.labels(outcome="conflict").inc()
-        actual = flow.version
-        if commit:
-            uow.rollback()
-        raise ConcurrentModificationError(flow.id, expected_version, actual)
+        raise ConcurrentModificationError(flow.id, expected_version, flow.version)
     before_problems = state_problems(snapshot_of(flow))
     apply_updates(flow, updates)
     introduced = new_problems(before_problems, state_problems(snapshot_of(flow)))
     if introduced:
-        if commit:
-            uow.rollback()
         raise StateValidationError(flow.id, introduced)
     try:
         uow.session.flush()
     except StaleDataError:
-        uow.rollback()
+        uow.rollback()  # the failed flush left the session unusable; the caller's work is lost anyway
         # nothing updated: either someone committed a newer version, or RLS refused the write
         current = uow.session.scalar(select(DiscoveryFlow.version).where(DiscoveryFlow.id == flow.id))
         uow.rollback()
@@ -73,7 +67,5 @@ def save_flow_state(
         ),
     )
     after_commit(uow.session, lambda: metrics.STATE_SAVES.labels(outcome="success").inc())
-    if commit:
-        uow.commit()
     metrics.STATE_SAVE_DURATION.observe(time.perf_counter() - started)
     return version

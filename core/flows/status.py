@@ -1,4 +1,9 @@
-"""Read API for the GUI timeline and the CLI: the contract-shaped status and a per-phase timeline."""
+"""Read API for the GUI timeline and the CLI: the contract-shaped status and a per-phase timeline.
+
+Reads never write: a stale derivable flag is reported as stored (correcting it is the
+`correct_derived_flags` use case, or reconciliation). Front ends reach these through
+`core.pipeline.status`, which opens the unit of work and adds the allowed actions.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.bootstrap import Core
+from core import tenancy
 from core.db.models import DataImport, DiscoveryFlow, FlowEvent
-from core.flows.derived import refresh_derived_flags
 from core.flows.errors import FlowNotFoundError
 from core.flows.phases import COMPLETED, FLAG_FIELDS, PHASE_FLAG_MAP, PHASES, position
 from core.flows.store import as_uuid, load_flow
-from core.services import tenancy
-from core.uow import Tenant, UnitOfWork
+from core.uow import Tenant, UnitOfWork, UnitOfWorkFactory
 
 
 def status_dict(flow: DiscoveryFlow) -> dict[str, Any]:
@@ -35,26 +38,29 @@ def status_dict(flow: DiscoveryFlow) -> dict[str, Any]:
     }
 
 
-def flow_status(uow: UnitOfWork, flow_id: uuid.UUID | str, *, write_through: bool = True) -> dict[str, Any]:
-    """The flow's state; with `write_through` a stale derivable flag is corrected first (one commit)."""
-    if write_through:
-        refresh_derived_flags(uow, flow_id)
+def flow_status(uow: UnitOfWork, flow_id: uuid.UUID | str) -> dict[str, Any]:
+    """The flow's state as stored (the `flow status --json` contract); writes nothing."""
     return status_dict(load_flow(uow, flow_id))
 
 
-def locate_flow(core: Core, flow_id: uuid.UUID | str) -> Tenant:
+def locate_flow(uows: UnitOfWorkFactory, flow_id: uuid.UUID | str) -> Tenant:
     """The tenant (engagement) a flow belongs to, among those the consultant may see.
 
     Row-level security only shows rows inside one engagement's transaction, so each visible
     engagement is asked in turn; an id found in none raises `FlowNotFoundError`.
     """
     fid = as_uuid(flow_id)
-    for ref in tenancy.list_engagements(core.sessions):
-        tenant = core.tenant_for(ref)
-        with core.uow(tenant) as uow:
+    for ref in tenancy.list_engagements(uows.sessions):
+        tenant = uows.tenant_for(ref)
+        with uows(tenant) as uow:
             if uow.session.scalar(select(DiscoveryFlow.id).where(DiscoveryFlow.id == fid)) is not None:
                 return tenant
     raise FlowNotFoundError.for_id(fid)
+
+
+def _index(phase: object) -> int:
+    """Position of a phase named in an event (past the end for anything else)."""
+    return PHASES.index(phase) if phase in PHASES else len(PHASES)
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -74,17 +80,24 @@ def flow_timeline(uow: UnitOfWork, flow_id: uuid.UUID | str) -> dict[str, Any]:
     except ValueError:
         at = -1
     import_counts = None
+    import_seconds: float | None = None
     if flow.data_import_id is not None:
         row = uow.session.execute(
-            select(DataImport.total_records, DataImport.processed_records, DataImport.failed_records).where(
-                DataImport.id == flow.data_import_id
-            )
+            select(
+                DataImport.total_records,
+                DataImport.processed_records,
+                DataImport.failed_records,
+                DataImport.import_metadata,
+            ).where(DataImport.id == flow.data_import_id)
         ).first()
         if row is not None:
             import_counts = {"total": row[0], "processed": row[1], "failed": row[2]}
+            seconds = (row[3] or {}).get("seconds") if isinstance(row[3], dict) else None
+            import_seconds = float(seconds) if isinstance(seconds, int | float) else None
     phases: list[dict[str, Any]] = []
     for phase in PHASES:
         started: datetime | None = None
+        attempt_started: datetime | None = None  # the last run of the phase's engine
         ended: datetime | None = None
         counts: dict[str, Any] | None = None
         errors: list[dict[str, Any]] = []
@@ -94,11 +107,16 @@ def flow_timeline(uow: UnitOfWork, flow_id: uuid.UUID | str) -> dict[str, Any]:
             became_current = (ev.event_type == "flow_created" and phase == PHASES[0]) or (
                 ev.event_type == "phase_advanced" and data.get("to") == phase
             )
-            if became_current:
+            if ev.event_type == "mapping_reopened" and PHASES.index(phase) >= _index(data.get("to")):
+                # a reopened mapping starts again from here; the later phases run again after it
+                started = ev.occurred_at if phase == data.get("to") else None
+                attempt_started = ended = counts = None
+            elif became_current:
                 started = started or ev.occurred_at
             elif ev.event_type == "phase_started" and ev.phase == phase:
                 attempts += 1
                 started = started or ev.occurred_at
+                attempt_started = ev.occurred_at
             elif ev.event_type in ("phase_advanced", "flag_repaired") and ev.phase == phase:
                 ended = ev.occurred_at
                 counts = data.get("counts") or counts
@@ -115,6 +133,11 @@ def flow_timeline(uow: UnitOfWork, flow_id: uuid.UUID | str) -> dict[str, Any]:
                 )
         if phase == PHASES[0] and counts is None:
             counts = import_counts
+        # Duration is the phase's own work: an engine phase from its last start (not from when it became
+        # current, which counts the time the consultant waited); the import by its own measured time.
+        duration = _seconds(attempt_started or started, ended)
+        if phase == PHASES[0] and import_seconds is not None:
+            duration = round(import_seconds, 3)
         done = bool(getattr(flow, PHASE_FLAG_MAP[phase]))
         if done:
             state = "completed"
@@ -130,7 +153,7 @@ def flow_timeline(uow: UnitOfWork, flow_id: uuid.UUID | str) -> dict[str, Any]:
                 "status": state,
                 "started_at": started.isoformat() if started else None,
                 "ended_at": ended.isoformat() if ended and done else None,
-                "duration_seconds": _seconds(started, ended) if done else None,
+                "duration_seconds": duration if done else None,
                 "attempts": attempts,
                 "counts": counts,
                 "errors": errors,

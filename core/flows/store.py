@@ -1,7 +1,9 @@
 """Row access for flow state: tenant-scoped reads, row locks, events and after-commit hooks.
 
 Every read here filters on the unit of work's tenant as well as relying on row-level security,
-so a flow id from another engagement is simply "not found".
+so a flow id from another engagement is simply "not found". Every write of a flow records one event
+(`record_event`), which is also where the write is noted on the unit of work (`uow.note`), so no flow
+change can go unreported to the use case that commits it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from core.changes import OpChanges, ids
 from core.db.models import DiscoveryFlow, FlowEvent
 from core.flows.errors import FlowNotFoundError, FlowReadOnlyError
 from core.uow import Tenant, UnitOfWork
@@ -70,9 +73,22 @@ def record_event(
     *,
     phase: str | None = None,
     data: dict[str, Any] | None = None,
+    imports: bool = False,
 ) -> FlowEvent:
-    """Append to the audit log: who did what to which flow, with the version it produced."""
+    """Append to the audit log: who did what to which flow, with the version it produced.
+
+    Also notes the write on the unit of work (the flow; with `imports` its data import too, for writes
+    that change what the import shows).
+    """
     tenant = require_tenant(uow)
+    uow.note(
+        OpChanges(
+            flows=True,
+            flow_ids=ids(flow.id),
+            imports=imports,
+            import_ids=ids(flow.data_import_id) if imports else frozenset(),
+        )
+    )
     ev = FlowEvent(
         flow_id=flow.id,
         master_flow_id=flow.master_flow_id,

@@ -1,17 +1,26 @@
 """The one authoritative write path for a discovery flow's phase state.
 
-`_transition` is the only code that sets completion flags, `current_phase`, `phases_completed`
-and progress. Everything else — the import pipeline (`mark_import_completed`), phase runners
-(`complete_phase`), write-through reads, reconciliation, the demo seed — calls it through
-`advance_phase`.
+This module is the only code that writes the protected fields (`phases.PROTECTED_FIELDS`: completion
+flags, `current_phase`, `phases_completed`, progress, status, `completed_at`, the error fields; a test
+scans for other writers, in `core/flows/` too):
+
+- `_transition` (through `advance_phase` / `complete_phase` / `mark_import_completed`) completes phases;
+  the import pipeline, phase runners, reconciliation, the derived-flag correction and the demo seed
+  all call it;
+- `apply_status` changes the status outside a phase advance (pause, resume, cancel, start a phase,
+  record a failure) for `lifecycle` and `error_wrapper`;
+- `restore_phase_state` is recovery's write (a trusted checkpoint's phase state, or the initial one);
+- `reopen_mapping` takes a flow whose field mapping is finished back to `field_mapping` (that phase and
+  every later one to be done again), for a consultant who must correct a decision.
 
 Completing the last phase is `advance_phase(uow, id, "completed")` (or, equivalently,
 `complete_phase(uow, id, "tech_debt_assessment")`): `current_phase` becomes the terminal pseudo-phase
 `completed`, status `completed` and `completed_at` are set.
 
-Transactions: `advance_phase(..., commit=True)` (the default) commits its own transaction. With
-`commit=False` it only flushes, inside the caller's open transaction, so the caller's rows and the
-flag change commit (or roll back) together; the import pipeline relies on this.
+Transactions: nothing here commits. Every function flushes inside the caller's unit of work, so the
+caller's rows and the flow change commit (or roll back) together — the import pipeline relies on this —
+and notes the write on the unit of work (through `store.record_event`). Use cases
+(`core.actions.flows`) and the phase-run wrapper own the commit.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from typing import Any
 
 from core.db.models import DataImport, DiscoveryFlow, FlowCheckpoint, MasterFlow
 from core.flows import metrics
-from core.flows.errors import InvalidTransitionError, StateValidationError
+from core.flows.errors import InvalidTransitionError, ReopenRefusedError, StateValidationError
 from core.flows.phases import (
     ADVANCEABLE_STATUSES,
     COMPLETED,
@@ -32,6 +41,7 @@ from core.flows.phases import (
     PHASE_FLAG_MAP,
     PHASES,
     SETTABLE_ON_ADVANCE,
+    STATUS_TRANSITIONS,
     is_phase,
     next_phase,
     phase_at,
@@ -41,6 +51,8 @@ from core.flows.phases import (
 from core.flows.store import after_commit, load_flow, record_event, require_tenant
 from core.flows.validation import (
     EDITABLE_FIELDS,
+    STATE_FIELDS,
+    FlowSnapshot,
     new_problems,
     problem_type,
     snapshot_of,
@@ -60,6 +72,16 @@ class PhaseTransitionResult:
     current_phase: str = ""
     status: str = ""
     version: int = 0
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A status change outside a phase advance: from which status to which, and the version it made."""
+
+    flow_id: uuid.UUID
+    previous_status: str
+    status: str
+    version: int
 
 
 def _now() -> datetime:
@@ -115,6 +137,7 @@ def create_discovery_flow(
     """
     tenant = require_tenant(uow)
     s = uow.session
+    linked = False
     scope = {"client_account_id": tenant.client_account_id, "engagement_id": tenant.engagement_id}
     if master_flow_id is None:
         master = MasterFlow(
@@ -131,6 +154,7 @@ def create_discovery_flow(
             imp = s.get(DataImport, data_import_id)
             if imp is not None and imp.master_flow_id is None:
                 imp.master_flow_id = master_flow_id
+                linked = True
     flow = DiscoveryFlow(
         id=flow_id or uuid.uuid4(),
         master_flow_id=master_flow_id,
@@ -157,7 +181,14 @@ def create_discovery_flow(
         raise StateValidationError(flow.id, problems)
     s.add(flow)
     s.flush()
-    record_event(uow, flow, "flow_created", phase=PHASES[0], data={"data_import_id": str(data_import_id)})
+    record_event(
+        uow,
+        flow,
+        "flow_created",
+        phase=PHASES[0],
+        data={"data_import_id": str(data_import_id)},
+        imports=linked,
+    )
     write_checkpoint(uow, flow, snapshot)
     s.flush()
     after_commit(s, lambda: metrics.log_change("flow_created", id=flow.id, name=flow_name, version=1))
@@ -270,7 +301,14 @@ def _transition(
         **({"updated": sorted(updates)} if updates else {}),
         **(event_data or {}),
     }
-    record_event(uow, flow, "flag_repaired" if repair else "phase_advanced", phase=prior, data=data)
+    record_event(
+        uow,
+        flow,
+        "flag_repaired" if repair else "phase_advanced",
+        phase=prior,
+        data=data,
+        imports=prior == PHASES[0],  # the import now shows as imported (its flow left data_import)
+    )
     write_checkpoint(uow, flow, after)
     uow.session.flush()
 
@@ -304,13 +342,12 @@ def advance_phase(
     extra_updates: dict[str, Any] | None = None,
     event_data: dict[str, Any] | None = None,
     reason: str | None = None,
-    commit: bool = True,
 ) -> PhaseTransitionResult:
-    """Lock the flow, complete the phase before `target_phase` and move to it, in one transaction.
+    """Lock the flow, complete the phase before `target_phase` and move to it (flushed, not committed).
 
     Repeating a transition that already happened returns `was_idempotent=True` and writes nothing;
-    skipping a phase, or advancing a paused/failed/cancelled flow, raises `InvalidTransitionError`.
-    `commit=False` leaves the commit to the caller's open transaction.
+    skipping a phase, or advancing a paused/failed/cancelled flow, raises `InvalidTransitionError`
+    (the caller's unit of work then rolls back whatever it had done).
     """
     started = time.perf_counter()
     flow = load_flow(uow, flow_id, lock=True)
@@ -328,18 +365,12 @@ def advance_phase(
     except InvalidTransitionError as exc:
         metrics.PHASE_TRANSITIONS.labels(phase=label, outcome="invalid").inc()
         metrics.log_change("transition_refused", id=flow.id, phase=label, to=target_phase, reason=exc.reason)
-        if commit:
-            uow.rollback()
         raise
     except Exception:
         metrics.PHASE_TRANSITIONS.labels(phase=label, outcome="error").inc()
-        if commit:
-            uow.rollback()
         raise
     if result.was_idempotent:
         metrics.PHASE_TRANSITIONS.labels(phase=result.prior_phase, outcome="idempotent").inc()
-    if commit:
-        uow.commit()
     metrics.TRANSITION_DURATION.labels(phase=result.prior_phase).observe(time.perf_counter() - started)
     return result
 
@@ -356,9 +387,7 @@ def complete_phase(
     return advance_phase(uow, flow_id, next_phase(phase), **kwargs)
 
 
-def mark_import_completed(
-    uow: UnitOfWork, flow_id: uuid.UUID | str, *, commit: bool = False
-) -> PhaseTransitionResult:
+def mark_import_completed(uow: UnitOfWork, flow_id: uuid.UUID | str) -> PhaseTransitionResult:
     """data_import → field_mapping inside the import's own transaction (not committed here).
 
     The flow then waits for the consultant's mapping review (`waiting_for_review`), so the import's
@@ -370,5 +399,225 @@ def mark_import_completed(
         next_phase(PHASES[0]),
         set_status="waiting_for_review",
         reason="import completed",
-        commit=commit,
+    )
+
+
+def apply_status(
+    uow: UnitOfWork,
+    flow: DiscoveryFlow,
+    action: str,
+    new_status: str,
+    *,
+    event_type: str,
+    phase: str | None = None,
+    data: dict[str, Any] | None = None,
+    field_updates: dict[str, Any] | None = None,
+) -> StatusChange:
+    """Validate and apply a status change on a locked flow (flush, one event; never commits).
+
+    `action` names the row of `phases.STATUS_TRANSITIONS` that must allow the flow's current status;
+    `field_updates` are written in the same UPDATE (a failure's error fields and partial progress).
+    """
+    previous = flow.status
+    if previous not in STATUS_TRANSITIONS[action]:
+        raise InvalidTransitionError(flow.id, previous, new_status, f"a {previous} flow cannot {action}")
+    before = state_problems(snapshot_of(flow))
+    flow.status = new_status
+    for name, value in (field_updates or {}).items():
+        setattr(flow, name, value)
+    introduced = new_problems(before, state_problems(snapshot_of(flow)))
+    if introduced:
+        raise StateValidationError(flow.id, introduced)
+    uow.session.flush()
+    record_event(
+        uow, flow, event_type, phase=phase, data={"from": previous, "to": new_status, **(data or {})}
+    )
+    uow.session.flush()
+    version = flow.version
+    after_commit(
+        uow.session,
+        lambda: metrics.log_change(
+            event_type, id=flow.id, status=new_status, previous=previous, version=version
+        ),
+    )
+    return StatusChange(flow.id, previous, new_status, version)
+
+
+def restore_phase_state(
+    uow: UnitOfWork,
+    flow: DiscoveryFlow,
+    source: FlowSnapshot | None,
+    *,
+    reset: bool = False,
+    keep_partial: dict[str, Any] | None = None,
+    event_type: str,
+    event_data: dict[str, Any],
+) -> None:
+    """Recovery's write on a locked flow: flush, one event; never commits.
+
+    With `source` (a checkpoint's snapshot that passed validation) its phase state and work columns
+    come back; with `reset` the flow returns to its initial state; with neither the current (valid)
+    state is kept. The error is always cleared and the status becomes `recovered` — `completed` when
+    the restored checkpoint was. `keep_partial` is the partial progress of failed phase work, kept for
+    the retry. Refuses (`StateValidationError`) to leave an invalid state behind.
+    """
+    if source is not None:
+        for flag in FLAG_FIELDS:
+            setattr(flow, flag, getattr(source.flags, flag))
+        flow.current_phase = source.current_phase
+        flow.phases_completed = list(source.phases_completed)
+        flow.progress_percentage = source.progress_percentage
+        for name in STATE_FIELDS:
+            setattr(flow, name, dict(getattr(source, name)))
+        if keep_partial:
+            flow.flow_state = {**flow.flow_state, "partial_progress": keep_partial}
+        flow.completed_at = source.completed_at
+        flow.status = "completed" if source.status == "completed" else "recovered"
+    elif reset:
+        for flag in FLAG_FIELDS:
+            setattr(flow, flag, False)
+        flow.current_phase = PHASES[0]
+        flow.phases_completed = []
+        flow.progress_percentage = 0.0
+        for name in STATE_FIELDS:
+            setattr(flow, name, {})
+        flow.completed_at = None
+        flow.status = "recovered"
+    else:
+        flow.status = "recovered"
+    flow.error_message = None
+    flow.error_phase = None
+    flow.error_details = None
+    problems = state_problems(snapshot_of(flow))
+    if problems:
+        raise StateValidationError(flow.id, problems)
+    uow.session.flush()
+    record_event(uow, flow, event_type, phase=flow.current_phase, data=event_data)
+    uow.session.flush()
+
+
+# ------------------------------------------------------------------------------------ reopening
+
+REOPENED_PHASE = "field_mapping"
+"""The phase `reopen_mapping` returns to; it and every later phase are done again."""
+
+
+@dataclass(frozen=True)
+class ReopenResult:
+    """What reopening did: where the flow was, the phases now to be redone, the version it made."""
+
+    flow_id: uuid.UUID
+    import_id: uuid.UUID | None
+    previous_phase: str
+    previous_status: str
+    reset_phases: tuple[str, ...]
+    status: str
+    version: int
+    reason: str | None = None
+
+
+def reopen_refusal(status: str, mapping_finished: bool) -> tuple[str, str] | None:
+    """Why a flow's mapping cannot be reopened now, with what to do; None when it can.
+
+    One rule for the use case and for the allowed actions (`core.pipeline.availability`), so a
+    greyed-out "Reopen mapping" and a refused `map reopen` give the same reason.
+    """
+    if status == "cancelled":
+        return "the flow was cancelled", "start a new import of the file to map it again"
+    if status == "paused":
+        return "the flow is paused", "resume it first, then reopen the mapping"
+    if not mapping_finished:
+        return (
+            "the field mapping is not finished, so there is nothing to reopen",
+            "its decisions can be changed in the mapping review now",
+        )
+    return None
+
+
+def reopen_mapping(uow: UnitOfWork, flow_id: uuid.UUID | str, *, reason: str | None = None) -> ReopenResult:
+    """Take a flow whose field mapping is finished back to `field_mapping` (flushed, not committed).
+
+    The flags of field mapping and every later phase are cleared, `phases_completed` keeps the phases
+    before it, progress is recomputed, the status becomes `waiting_for_review` (a completed flow is no
+    longer completed; a failure of a later phase is cleared, since that phase runs again) and the
+    partial progress of the reset phases is dropped. One `mapping_reopened` event names the actor
+    (the unit of work's tenant) and `reason`; a checkpoint records the new state. The phase work of
+    the reset phases (cleansed records, assets) stays until those phases run again, which replaces it.
+    Refused with `ReopenRefusedError` (see `reopen_refusal`).
+    """
+    flow = load_flow(uow, flow_id, lock=True)
+    target = position(REOPENED_PHASE)
+    finished = bool(getattr(flow, PHASE_FLAG_MAP[REOPENED_PHASE]))
+    refused = reopen_refusal(flow.status, finished)
+    if refused is not None:
+        why, hint = refused
+        metrics.log_change(
+            "transition_refused", id=flow.id, phase=flow.current_phase, to=REOPENED_PHASE, reason=why
+        )
+        raise ReopenRefusedError(
+            message=f"cannot reopen the mapping of flow {flow.flow_name!r}: {why}",
+            hint=hint,
+            details={"flow_id": str(flow.id), "status": flow.status, "current_phase": flow.current_phase},
+        )
+    before = snapshot_of(flow)
+    before_problems = state_problems(before)
+    previous_phase, previous_status = flow.current_phase, flow.status
+    reset = tuple(p for p in PHASES[target:] if getattr(flow, PHASE_FLAG_MAP[p]))
+    for phase in PHASES[target:]:
+        setattr(flow, PHASE_FLAG_MAP[phase], False)
+    kept = set(PHASES[:target])
+    existing = flow.phases_completed if isinstance(flow.phases_completed, list) else []
+    flow.phases_completed = [p for p in PHASES if p in kept and p in existing]
+    flow.current_phase = REOPENED_PHASE
+    flow.progress_percentage = progress_for({flag: bool(getattr(flow, flag)) for flag in FLAG_FIELDS})
+    flow.status = "waiting_for_review"
+    flow.completed_at = None
+    cleared_error = None
+    if flow.error_message is not None or flow.error_phase is not None or flow.error_details is not None:
+        cleared_error = {"phase": flow.error_phase, "message": flow.error_message}
+        flow.error_message = None
+        flow.error_phase = None
+        flow.error_details = None
+    state = dict(flow.flow_state) if isinstance(flow.flow_state, dict) else {}
+    partial = state.get("partial_progress")
+    if isinstance(partial, dict) and any(p in partial for p in PHASES[target:]):
+        state["partial_progress"] = {k: v for k, v in partial.items() if k not in PHASES[target:]}
+        flow.flow_state = state
+    after = snapshot_of(flow)
+    introduced = new_problems(before_problems, state_problems(after))
+    if introduced:
+        raise StateValidationError(flow.id, introduced)
+    uow.session.flush()
+    data: dict[str, Any] = {
+        "from": previous_phase,
+        "to": REOPENED_PHASE,
+        "previous_status": previous_status,
+        "status": flow.status,
+        "progress": flow.progress_percentage,
+        "reset_phases": list(reset),
+        "reason": reason,
+        **({"cleared_error": cleared_error} if cleared_error else {}),
+    }
+    # the import shows as being mapped again: note it too
+    record_event(uow, flow, "mapping_reopened", phase=REOPENED_PHASE, data=data, imports=True)
+    write_checkpoint(uow, flow, after)
+    uow.session.flush()
+    version = flow.version
+    tenant = require_tenant(uow)
+
+    def committed() -> None:
+        metrics.PHASE_TRANSITIONS.labels(phase=REOPENED_PHASE, outcome="reopened").inc()
+        metrics.log_change(
+            "mapping_reopened",
+            id=flow.id,
+            phase=previous_phase,
+            to=REOPENED_PHASE,
+            version=version,
+            actor=tenant.actor,
+            reason=reason or "",
+        )
+
+    after_commit(uow.session, committed)
+    return ReopenResult(
+        flow.id, flow.data_import_id, previous_phase, previous_status, reset, flow.status, version, reason
     )

@@ -8,8 +8,10 @@ joins two clusters that a stronger key tells apart:
 1. consultant merge decisions (`asset_merge_decisions`): always joined;
 2. `external_id` within the same source system (import `source_system`, else the import itself);
 3. `vm_id` + `vcenter` (a bare `vm_id` only when it is a globally unique UUID);
-4. `serial_number` (VMware serial `VMware-42 1a ...` and the BIOS UUID `421a...-...` are the same
-   key; placeholder serials such as "To be filled by O.E.M." are ignored);
+4. `serial_number`, by its key (`core.values.identifiers.serial_key`): the VMware serial
+   `VMware-42 1a ...`, vCenter's BIOS UUID `421a...-...` and the SMBIOS UUID Windows reports with its
+   first three fields byte-swapped are one key; placeholder serials such as "To be filled by O.E.M."
+   are ignored;
 5. `fqdn` exactly; a bare host name (`web01`, or a host-name-like `asset_name` when there is
    neither host name nor FQDN) joins the one FQDN whose first label it is — only when exactly one
    FQDN in the engagement has that short name (unambiguous); bare names with no FQDN join each other;
@@ -34,7 +36,8 @@ Lansweeper, SCCM, ...), *cmdb* (ServiceNow, BMC Helix, iTop, ...) or *spreadshee
 
 The losing values are not lost: every field on which the records disagree gets an entry in the
 asset's `field_conflicts` with each distinct value, where it came from and which one was chosen.
-Numbers within 0.5 % of each other and strings equal up to case/whitespace are not conflicts.
+Numbers within 0.5 % of each other, strings equal up to case/whitespace and identifiers with the
+same key (`same_field_value`: one serial or VM id written two ways) are not conflicts.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from core.values import identifiers
 
 DISCOVERY, CMDB, SPREADSHEET = "discovery", "cmdb", "spreadsheet"
 SOURCE_KINDS = (DISCOVERY, CMDB, SPREADSHEET)
@@ -129,11 +134,16 @@ def source_kind(
 
 @dataclass
 class ImportInfo:
-    """What precedence and lineage need to know about one import."""
+    """What precedence and lineage need to know about one import.
+
+    `field_sources` is the mapping snapshot of the import's cleansing run (its quality report):
+    lineage reads the rule text of a recorded source column from it. `lineage_cache` memoises that.
+    """
 
     id: uuid.UUID
     filename: str
     sheet: str | None
+    columns: list[str]  # the header: recorded lineage names a source column by its position here
     source_system: str | None
     kind: str
     created_at: datetime
@@ -150,15 +160,23 @@ class ImportInfo:
 
 @dataclass(slots=True)
 class Record:
-    """One cleansed raw record taking part in the inventory (ranks precomputed: hot path)."""
+    """One cleansed raw record taking part in the inventory (ranks precomputed: hot path).
+
+    `lineage` is the record's `cleansed_lineage` (per field the position of the cell cleansing kept
+    the value from, in `imp.columns` and `cells`; see `core.cleansing.service`); None for a record
+    cleansed before lineage was recorded.
+    """
 
     id: str  # the raw record's uuid as text (as in `source_record_ids`)
     imp: ImportInfo
     index: int
     cells: list[str | None]
     values: dict[str, Any]
+    lineage: dict[str, Any] | None = None
     rank_t: tuple[int, int, int] = (0, 0, 0)
     rank_b: tuple[int, int, int] = (0, 0, 0)
+    detail_lineage: dict[str, Any] | None = None
+    """Lineage of the values an RVTools export's detail sheets added (`core.inventory.details.attach`)."""
 
     def __post_init__(self) -> None:
         self.rank_t = (TECHNICAL_RANK[self.imp.kind], self.imp.order, -self.index)
@@ -170,47 +188,10 @@ class Record:
 
 # ----------------------------------------------------------------------------- keys
 
-_JUNK_SERIALS = frozenset(
-    {
-        "",
-        "0",
-        "NA",
-        "N/A",
-        "NONE",
-        "NULL",
-        "UNKNOWN",
-        "DEFAULT",
-        "DEFAULTSTRING",
-        "TOBEFILLEDBYOEM",
-        "TOBEFILLEDBYO.E.M.",
-        "NOTSPECIFIED",
-        "NOTAVAILABLE",
-        "SYSTEMSERIALNUMBER",
-        "0123456789",
-        "123456789",
-        "CHASSISSERIALNUMBER",
-        "INVALID",
-        "NOTAPPLICABLE",
-        "XXXXXXXX",
-    }
-)
-_UUID_HEX = re.compile(r"^[0-9a-f]{32}$")
 _HOSTLIKE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
-
-def serial_key(serial: str) -> str | None:
-    """Normalised serial; VMware serials and BIOS UUIDs reduce to the same 32 hex digits."""
-    s = serial.strip()
-    low = s.lower()
-    if low.startswith("vmware-"):
-        low = low[7:]
-    hexed = re.sub(r"[\s-]", "", low)
-    if _UUID_HEX.match(hexed):
-        return hexed if set(hexed) != {"0"} else None
-    norm = re.sub(r"\s+", "", s.upper())
-    if norm in _JUNK_SERIALS or len(norm) < 4 or len(set(norm)) == 1:
-        return None
-    return norm
+#: the serial key (`core.values.identifiers`); named here too, where the identity rules are read
+serial_key = identifiers.serial_key
 
 
 def short_name(values: dict[str, Any]) -> str | None:
@@ -265,9 +246,6 @@ class Keys:
         return any((self.ext, self.vm, self.serial, self.fqdn, self.name, self.ip))
 
 
-_UUID_TEXT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
 def record_keys(rec: Record) -> Keys:
     v = rec.values
     keys = Keys()
@@ -277,12 +255,13 @@ def record_keys(rec: Record) -> Keys:
         keys.ext = (scope, str(ext).strip().casefold())
     vm = v.get("vm_id")
     if vm:
-        vm_low = str(vm).strip().casefold()
+        vm_text = str(vm)
+        vm_key = identifiers.vm_id_key(vm_text)
         vcenter = str(v.get("vcenter") or "").strip().casefold()
-        if vcenter:
-            keys.vm = (vcenter, vm_low)
-        elif _UUID_TEXT.match(vm_low):
-            keys.vm = ("", vm_low)
+        if vm_key and vcenter:
+            keys.vm = (vcenter, vm_key)
+        elif vm_key and identifiers.uuid_digits(vm_text) is not None:
+            keys.vm = ("", vm_key)  # a UUID is unique without its vCenter
     serial = v.get("serial_number")
     if serial:
         keys.serial = serial_key(str(serial))
@@ -456,6 +435,13 @@ def identity_key(values: dict[str, Any]) -> str | None:
 
 
 # ----------------------------------------------------------------------------- value comparison
+
+
+def same_field_value(name: str, a: Any, b: Any) -> bool:
+    """Equal for conflict purposes as values of field `name`: identifiers by their key, else `same_value`."""
+    if name in identifiers.KEYED_FIELDS:
+        return same_value(identifiers.comparison_key(name, a), identifiers.comparison_key(name, b))
+    return same_value(a, b)
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -12,14 +12,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from core.cleansing.fields import asset_fields
-from core.db.models import Asset, AssetDependency, AssetMergeDecision, DataImport, RawImportRecord
+from core.db.models import Asset, DataImport, RawImportRecord
 from core.errors import UserInputError
-from core.inventory.identity import ImportInfo, Record, source_kind
-from core.inventory.service import CANONICAL, MANAGED, asset_row, load_import_infos, resolve
+from core.inventory.details import asset_details_of
+from core.inventory.identity import source_kind
+from core.inventory.service import CANONICAL
 from core.uow import UnitOfWork
 
 #: columns a screen may show, sort or filter on
@@ -200,7 +201,10 @@ def asset_detail(uow: UnitOfWork, asset_id: uuid.UUID) -> dict[str, Any]:
     """All fields of one asset with each value's lineage resolved to file, row, column, raw cell.
 
     `fields[name] = {value, file, sheet, import_id, record_id, row, source_column, raw_value,
-    rule}`; `sources` lists every contributing record; `conflicts` the disagreeing values.
+    rule}` (a value summed from an RVTools detail sheet names that sheet and its first row, `rows`
+    all of them); `sources` lists every contributing record; `conflicts` the disagreeing values;
+    `details` the asset's disks, partitions, NICs, snapshots, tools, host and cluster
+    (`core.inventory.details.asset_details_of`).
     """
     asset = uow.session.get(Asset, asset_id)
     if asset is None:
@@ -225,7 +229,7 @@ def asset_detail(uow: UnitOfWork, asset_id: uuid.UUID) -> dict[str, Any]:
         fields_out[name] = {
             "value": value,
             "file": imp.filename if imp else None,
-            "sheet": imp.sheet_name if imp else None,
+            "sheet": lin.get("sheet") or (imp.sheet_name if imp else None),
             "import_id": lin.get("import_id"),
             "record_id": lin.get("record_id"),
             "row": lin.get("record_index"),
@@ -233,6 +237,8 @@ def asset_detail(uow: UnitOfWork, asset_id: uuid.UUID) -> dict[str, Any]:
             "raw_value": lin.get("raw_value"),
             "rule": lin.get("rule"),
         }
+        if lin.get("rows"):
+            fields_out[name]["rows"] = list(lin["rows"])
     sources = [
         {
             "record_id": str(r.id),
@@ -251,6 +257,7 @@ def asset_detail(uow: UnitOfWork, asset_id: uuid.UUID) -> dict[str, Any]:
         "fields": fields_out,
         "sources": sources,
         "conflicts": asset.field_conflicts or {},
+        "details": asset_details_of(uow, asset),
         "created_at": asset.created_at,
         "updated_at": asset.updated_at,
     }
@@ -258,129 +265,3 @@ def asset_detail(uow: UnitOfWork, asset_id: uuid.UUID) -> dict[str, Any]:
 
 def _kind(imp: DataImport | None) -> str | None:
     return source_kind(imp.source_system, imp.filename, imp.sheet_name, imp.import_metadata) if imp else None
-
-
-# ----------------------------------------------------------------------------- duplicate review
-
-_CANDIDATE_SQL = """
-SELECT reason, key, ids, names FROM (
-  SELECT 'same host name' AS reason, 1 AS prio, lower(hostname) AS key,
-         array_agg(id ORDER BY created_at, id) AS ids,
-         array_agg(coalesce(fqdn, asset_name) ORDER BY created_at, id) AS names
-    FROM assets WHERE hostname IS NOT NULL GROUP BY lower(hostname) HAVING count(*) > 1
-  UNION ALL
-  SELECT 'same serial number', 0, upper(serial_number), array_agg(id ORDER BY created_at, id),
-         array_agg(asset_name ORDER BY created_at, id)
-    FROM assets WHERE serial_number IS NOT NULL GROUP BY upper(serial_number) HAVING count(*) > 1
-  UNION ALL
-  SELECT 'same IP address', 2, ip_address, array_agg(id ORDER BY created_at, id),
-         array_agg(asset_name ORDER BY created_at, id)
-    FROM assets WHERE ip_address IS NOT NULL GROUP BY ip_address HAVING count(*) > 1
-  UNION ALL
-  SELECT 'same name', 3, lower(asset_name), array_agg(id ORDER BY created_at, id),
-         array_agg(asset_name ORDER BY created_at, id)
-    FROM assets WHERE asset_name IS NOT NULL GROUP BY lower(asset_name) HAVING count(*) > 1
-) c ORDER BY prio, key LIMIT :limit OFFSET :offset
-"""
-
-
-def duplicate_candidates(uow: UnitOfWork, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-    """Groups of assets that share a serial, host name, IP or name but were kept apart.
-
-    They were kept apart on purpose (a stronger key disagreed, or a short name was ambiguous); a
-    consultant confirms with `merge_assets` or leaves them.
-    """
-    rows = uow.session.execute(text(_CANDIDATE_SQL), {"limit": limit, "offset": offset})
-    return [
-        {"reason": reason, "key": key, "asset_ids": [str(i) for i in ids], "names": list(names)}
-        for reason, key, ids, names in rows
-    ]
-
-
-def merge_assets(
-    uow: UnitOfWork, keep_id: uuid.UUID, merge_ids: Sequence[uuid.UUID], *, note: str | None = None
-) -> dict[str, Any]:
-    """Merge assets into `keep_id`: records, lineage and conflicts recomputed by precedence.
-
-    The decision is stored (`asset_merge_decisions`), so later inventory runs keep the records
-    together; dependencies of the merged assets move to the kept one. Does not commit.
-    """
-    merge_ids = [m for m in dict.fromkeys(merge_ids) if m != keep_id]
-    if not merge_ids:
-        raise UserInputError("choose at least one other asset to merge into the kept one")
-    tenant = uow.tenant
-    if tenant is None:
-        raise ValueError("merging needs a tenant unit of work")
-    s = uow.session
-    assets = {a.id: a for a in s.scalars(select(Asset).where(Asset.id.in_([keep_id, *merge_ids])))}
-    missing = [str(i) for i in [keep_id, *merge_ids] if i not in assets]
-    if missing:
-        raise UserInputError(f"no asset(s) {', '.join(missing)} in this engagement")
-    record_ids = [uuid.UUID(r) for a in assets.values() for r in (a.source_record_ids or [])]
-    no_records = [a.asset_name or str(a.id) for a in assets.values() if not a.source_record_ids]
-    if no_records:
-        raise UserInputError(
-            f"cannot merge assets that did not come from an import: {', '.join(no_records)}",
-            hint="edit them by hand instead",
-        )
-    records = _records(uow, record_ids)
-    resolved = resolve(records)
-    keep = assets[keep_id]
-    row = asset_row(
-        keep_id,
-        (tenant.client_account_id, tenant.engagement_id),
-        resolved,
-        (keep.master_flow_id, keep.discovery_flow_id),
-    )
-    values = dict(
-        zip(
-            ("id", "client_account_id", "engagement_id", "master_flow_id", "discovery_flow_id", *MANAGED),
-            row,
-            strict=True,
-        )
-    )
-    for name in MANAGED:
-        v = values[name]
-        setattr(keep, name, getattr(v, "obj", v))  # unwrap Jsonb
-    s.add(
-        AssetMergeDecision(
-            kept_asset_id=keep_id,
-            record_ids=[str(r) for r in record_ids],
-            decided_by=tenant.user_id,
-            note=note,
-            client_account_id=tenant.client_account_id,
-            engagement_id=tenant.engagement_id,
-        )
-    )
-    s.execute(
-        update(AssetDependency)
-        .where(AssetDependency.source_asset_id.in_(merge_ids))
-        .values(source_asset_id=keep_id)
-    )
-    s.execute(
-        update(AssetDependency)
-        .where(AssetDependency.target_asset_id.in_(merge_ids))
-        .values(target_asset_id=keep_id)
-    )
-    s.execute(delete(Asset).where(Asset.id.in_(merge_ids)))
-    s.flush()
-    return asset_detail(uow, keep_id)
-
-
-def _records(uow: UnitOfWork, record_ids: Sequence[uuid.UUID]) -> list[Record]:
-    rows = uow.session.execute(
-        select(
-            RawImportRecord.id,
-            RawImportRecord.data_import_id,
-            RawImportRecord.record_index,
-            RawImportRecord.cells,
-            RawImportRecord.cleansed_data,
-        ).where(RawImportRecord.id.in_(record_ids), RawImportRecord.cleansed_data.is_not(None))
-    ).all()
-    infos: dict[uuid.UUID, ImportInfo] = load_import_infos(uow, {r.data_import_id for r in rows})
-    out = [
-        Record(str(r.id), infos[r.data_import_id], r.record_index, r.cells or [], r.cleansed_data)
-        for r in rows
-    ]
-    out.sort(key=lambda r: (r.imp.order, r.index))
-    return out

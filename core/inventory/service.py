@@ -8,8 +8,12 @@ already belonged to, unchanged assets are not written at all, and assets whose r
 elsewhere are removed. Identity rules and source precedence: `core.inventory.identity`.
 
 Lineage: `field_lineage[field] = {import_id, record_id, record_index, source_column, raw_value,
-rule}` names the raw cell behind each value (for derived values, the cell they were derived from;
-inferred values have `rule` "inferred: ..." and no cell). `source_record_ids` lists every record.
+rule}` names the raw cell behind each value. The cell is the one cleansing recorded when it kept
+the value (`raw_import_records.cleansed_lineage`; for derived values, the cell they were derived
+from), copied from the record whose value won — never re-derived here. `rule` is the coercion rule
+of that source column in the run's mapping snapshot (the quality report's `field_sources`).
+Inferred values have `rule` "inferred: ..." and no cell. Each value in `field_conflicts` carries
+its own recorded `source_column` and `raw_value`. `source_record_ids` lists every record.
 
 Speed: one query loads the records, clustering and precedence run in memory, and assets are
 COPYed into a temporary table and applied with set-based INSERT / UPDATE ... IS DISTINCT FROM /
@@ -30,21 +34,21 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import select, text
 
 from core.cleansing.fields import asset_fields
-from core.cleansing.service import Cancel, check_cancel
+from core.cleansing.service import phase_reporter
 from core.db.models import AssetMergeDecision, DataImport, DiscoveryFlow, ImportQualityReport
 from core.errors import UserInputError
+from core.inventory import details
 from core.inventory.identity import (
     BUSINESS_FIELDS,
     ImportInfo,
     Record,
     cluster,
     identity_key,
-    same_value,
+    same_field_value,
     source_kind,
 )
+from core.progress import CancelToken, ProgressFn
 from core.uow import UnitOfWork
-
-ProgressCallback = Callable[[int, int], None]
 
 CANONICAL: tuple[str, ...] = tuple(asset_fields())
 PROVENANCE = ("source_record_ids", "field_lineage", "field_conflicts", "identity_key")
@@ -93,6 +97,7 @@ def load_import_infos(uow: UnitOfWork, import_ids: set[uuid.UUID]) -> dict[uuid.
             id=imp.id,
             filename=imp.filename,
             sheet=imp.sheet_name,
+            columns=list(imp.columns or ()),
             source_system=imp.source_system,
             kind=source_kind(imp.source_system, imp.filename, imp.sheet_name, imp.import_metadata),
             created_at=imp.created_at,
@@ -121,67 +126,118 @@ def load_records(uow: UnitOfWork, import_id: uuid.UUID, record_ids: Sequence[str
     """Cleansed records of the import plus the given ones; oldest import first, in row order."""
     rows = uow.session.execute(
         text(
-            "SELECT id::text, data_import_id, record_index, cells, cleansed_data FROM raw_import_records"
+            "SELECT id::text, data_import_id, record_index, cells, cleansed_data, cleansed_lineage"
+            " FROM raw_import_records"
             " WHERE (data_import_id = :imp OR id = ANY(CAST(:ids AS uuid[]))) AND cleansed_data IS NOT NULL"
         ),
         {"imp": import_id, "ids": list(record_ids)},
     ).all()
     infos = load_import_infos(uow, {r[1] for r in rows} | {import_id})
-    records = [Record(rid, infos[iid], idx, cells or [], data) for rid, iid, idx, cells, data in rows]
+    records = [
+        Record(rid, infos[iid], idx, cells or [], data, lin) for rid, iid, idx, cells, data, lin in rows
+    ]
     records.sort(key=lambda r: (r.imp.order, r.index))
+    details.attach(uow, records)  # what an RVTools export's detail sheets add to its VM records
     return records
 
 
 # ----------------------------------------------------------------------------- resolving one asset
 
 
-def _sources_of(imp: ImportInfo, name: str, derived: str | None) -> tuple[list[tuple[int, str]], str | None]:
-    """(position, source column) candidates and the rule text for a field of this import (cached)."""
-    key = (name, derived)
+#: the rule of a value whose record was cleansed before cleansing recorded lineage (schema 0003)
+NOT_RECORDED = "source cell not recorded (cleansed before lineage was kept): run data cleansing again"
+
+
+def _column(imp: ImportInfo, position: int) -> str | None:
+    """The source column at a recorded position (the import's header)."""
+    return imp.columns[position] if 0 <= position < len(imp.columns) else None
+
+
+def _rule(imp: ImportInfo, name: str, position: int, via: str | None, also: tuple[int, ...]) -> str | None:
+    """The rule text for a recorded cell: its column's coercion rule in the run's snapshot (cached)."""
+    key = (name, via, position, also)
     hit = imp.lineage_cache.get(key)
     if hit is not None:
-        return hit
-    sources = imp.field_sources.get(derived or name) or []
-    cands = [
-        (src["position"], src.get("source_column")) for src in sources if isinstance(src.get("position"), int)
-    ]
-    rule = sources[0].get("rule") if sources else None
-    if derived and derived != name:
-        rule = f"derived from {derived}" + (f" ({rule})" if rule else "")
-    elif derived:
-        rule = (rule + "; " if rule else "") + "split into host name and domain"
-    imp.lineage_cache[key] = (cands, rule)
-    return cands, rule
+        return hit[0]
+    sources = imp.field_sources.get(via or name) or ()
+    label = next((src.get("rule") for src in sources if src.get("position") == position), None)
+    rule = label
+    if via and via != name:
+        rule = f"derived from {via}" + (f" ({label})" if label else "")
+    elif via:
+        rule = (label + "; " if label else "") + "split into host name and domain"
+    if also:
+        names = ", ".join(_column(imp, p) or "?" for p in also)
+        rule = (rule + "; " if rule else "") + "merged with " + names
+    imp.lineage_cache[key] = (rule,)
+    return rule
+
+
+def _raw(rec: Record, position: int) -> str | None:
+    cells = rec.cells
+    return cells[position] if 0 <= position < len(cells) else None
 
 
 def _lineage(rec: Record, name: str) -> dict[str, Any]:
-    derived = rec.values.get("_derived")
+    """The winning value's cell, as cleansing recorded it for this record (`cleansed_lineage`), or
+    the detail-sheet rows it was summed from (`core.inventory.details`)."""
+    if rec.detail_lineage is not None and name in rec.detail_lineage:
+        return rec.detail_lineage[name]
+    recorded = rec.lineage
+    if recorded is None or name not in recorded["position"]:
+        return {**_empty_lineage(rec), "rule": NOT_RECORDED}
+    position = recorded["position"][name]
+    derived = recorded.get("derived_from")
     via = derived.get(name) if derived else None
-    hit = rec.imp.lineage_cache.get(name) if via is None else None
-    cands, rule = hit if hit is not None else _sources_of(rec.imp, name, via)
-    if via is None and hit is None:
-        rec.imp.lineage_cache[name] = (cands, rule)
-    cells = rec.cells
-    pos = column = None
-    for p, col in cands:
-        if p < len(cells) and cells[p] and cells[p].strip():
-            pos, column = p, col
-            break
-    else:
-        if cands:
-            pos, column = cands[0]
-    return {
+    merged = recorded.get("merged")
+    also = tuple(merged.get(name) or ()) if merged else ()
+    row = recorded.get("row")
+    out = {
         "import_id": rec.imp.sid,
         "record_id": rec.id,
+        "record_index": rec.index if row is None else row,
+        "source_column": _column(rec.imp, position),
+        "raw_value": _raw(rec, position),
+        "rule": _rule(rec.imp, name, position, via, also),
+    }
+    if also:
+        out["merged_from"] = [{"source_column": _column(rec.imp, p), "raw_value": _raw(rec, p)} for p in also]
+    return out
+
+
+def _conflict_value(value: Any, rec: Record, name: str) -> dict[str, Any]:
+    """One of a field's disagreeing values: where it came from, with the cell cleansing recorded."""
+    derived = rec.detail_lineage.get(name) if rec.detail_lineage is not None else None
+    if derived is not None:
+        return {
+            "value": value,
+            "import_id": rec.imp.sid,
+            "filename": rec.imp.filename,
+            "source_kind": rec.imp.kind,
+            "record_id": rec.id,
+            "record_index": derived.get("record_index"),
+            "sheet": derived.get("sheet"),
+            "source_column": derived.get("source_column"),
+            "raw_value": derived.get("raw_value"),
+        }
+    recorded = rec.lineage
+    position = recorded["position"].get(name) if recorded is not None else None
+    return {
+        "value": value,
+        "import_id": rec.imp.sid,
+        "filename": rec.imp.filename,
+        "source_kind": rec.imp.kind,
+        "record_id": rec.id,
         "record_index": rec.index,
-        "source_column": column,
-        "raw_value": cells[pos] if pos is not None and pos < len(cells) else None,
-        "rule": rule,
+        "source_column": None if position is None else _column(rec.imp, position),
+        "raw_value": None if position is None else _raw(rec, position),
     }
 
 
 def _infer_type(values: dict[str, Any]) -> tuple[str, str]:
     """Asset type (and why) where no column said it."""
+    if values.get("is_template") is True:
+        return "virtual_machine", "inferred: VM template (is_template)"
     if values.get("is_virtual") is True or values.get("vm_id") or values.get("physical_host"):
         return "virtual_machine", "inferred: virtual machine (is_virtual / vm_id / physical_host)"
     serial = str(values.get("serial_number") or "").lower()
@@ -237,24 +293,14 @@ def resolve(records: Sequence[Record]) -> dict[str, Any]:
             distinct = [ordered[0]]
             for e in ordered[1:]:
                 for d in distinct:
-                    if same_value(e[1], d[1]):
+                    if same_field_value(name, e[1], d[1]):
                         break
                 else:
                     distinct.append(e)
             if len(distinct) > 1:
                 conflicts[name] = {
                     "chosen": value,
-                    "values": [
-                        {
-                            "value": v,
-                            "import_id": r.imp.sid,
-                            "filename": r.imp.filename,
-                            "source_kind": r.imp.kind,
-                            "record_id": r.id,
-                            "record_index": r.index,
-                        }
-                        for _k, v, r in distinct
-                    ],
+                    "values": [_conflict_value(v, r, name) for _k, v, r in distinct],
                 }
     primary = records[0] if single else max(records, key=lambda r: r.rank_t)
     if "asset_type" not in values:
@@ -289,7 +335,7 @@ def resolve(records: Sequence[Record]) -> dict[str, Any]:
 
 def _empty_lineage(rec: Record) -> dict[str, Any]:
     return {
-        "import_id": str(rec.imp.id),
+        "import_id": rec.imp.sid,
         "record_id": rec.id,
         "record_index": rec.index,
         "source_column": None,
@@ -365,15 +411,21 @@ def asset_row(
 # ----------------------------------------------------------------------------- the phase
 
 
+STAGE = "asset_inventory"
+
+
 def build_inventory(
     uow: UnitOfWork,
     import_id: uuid.UUID,
     *,
     flow_id: uuid.UUID | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: Cancel = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
 ) -> dict[str, Any]:
-    """Create or update the engagement's assets from this import's cleansed records; returns counts."""
+    """Create or update the engagement's assets from this import's cleansed records; returns counts.
+
+    Progress and cancellation follow `core.progress` (`Progress("asset_inventory", done, total)`).
+    """
     s = uow.session
     tenant = uow.tenant
     if tenant is None:
@@ -391,7 +443,9 @@ def build_inventory(
             file=imp.filename,
             hint="run the data-cleansing phase first",
         )
-    check_cancel(cancel)
+    reporter = phase_reporter(progress, cancel)
+    reporter.check()
+    joined = details.join_details(uow, import_id)  # detail rows of an RVTools export -> their VM records
     existing: dict[str, uuid.UUID] = {}
     records_of: dict[uuid.UUID, list[str]] = {}
     asset_created: dict[uuid.UUID, datetime] = {}
@@ -412,17 +466,17 @@ def build_inventory(
     clock["load"] = time.perf_counter()
     position = {r.id: i for i, r in enumerate(records)}
     total = len(records)
-    if progress:
-        progress(0, total)
+    reporter.report(STAGE, 0, total, force=True)
     must_link: list[list[int]] = []
-    for ids in s.scalars(select(AssetMergeDecision.record_ids).order_by(AssetMergeDecision.created_at)):
+    merges = select(AssetMergeDecision.record_ids).where(AssetMergeDecision.split_at.is_(None))
+    for ids in s.scalars(merges.order_by(AssetMergeDecision.created_at)):  # a split merge links nothing
         linked = sorted(position[str(x)] for x in ids or [] if str(x) in position)
         if len(linked) > 1:
             must_link.append(linked)
-    check_cancel(cancel)
+    reporter.check()
     groups, lost = cluster(records, must_link)
     clock["cluster"] = time.perf_counter()
-    check_cancel(cancel)
+    reporter.check()
 
     # stable asset ids: each cluster keeps the existing asset most of its records belong to
     votes: list[tuple[int, datetime, str, int, uuid.UUID]] = []
@@ -449,16 +503,20 @@ def build_inventory(
     tenant_ids = (tenant.client_account_id, tenant.engagement_id)
     rows: list[tuple[Any, ...]] = []
     new_ids: set[uuid.UUID] = set()
+    owners: dict[str, uuid.UUID | None] = {
+        records[i].id: None for i in lost if records[i].detail_lineage is not None
+    }
     skipped = done = 0
     for gi, group in enumerate(groups):
         if gi % 5000 == 0:
-            check_cancel(cancel)
-            if progress and gi:
-                progress(done, total)
+            reporter.check()
+            if gi:
+                reporter.report(STAGE, done, total)
         done += len(group)
         aid = chosen.get(gi)
         if aid is not None and _untouched(records, group, records_of[aid], import_id):
             skipped += 1  # same records as before, none from this import: nothing can have changed
+            owners.update((records[i].id, aid) for i in group if records[i].detail_lineage is not None)
             continue
         resolved = resolve([records[i] for i in group])
         if aid is None:
@@ -468,10 +526,13 @@ def build_inventory(
             flow = (primary.master_flow_id, primary.flow_id or flow_id)
         else:
             flow = asset_flow[aid]
+        owners.update((records[i].id, aid) for i in group if records[i].detail_lineage is not None)
         rows.append(asset_row(aid, tenant_ids, resolved, flow))
-    check_cancel(cancel)
+    reporter.check()
     clock["resolve"] = time.perf_counter()
     counts = _write(uow, rows, new_ids, obsolete)
+    if joined is not None:
+        joined["assets_changed"] = details.assign_assets(uow, owners)
     clock["write"] = time.perf_counter()
     counts["unchanged"] += skipped
     assets, several, conflicted = s.execute(
@@ -481,8 +542,7 @@ def build_inventory(
             " WHERE jsonb_array_length(source_record_ids) > 0"
         )
     ).one()
-    if progress:
-        progress(total, total)
+    reporter.report(STAGE, total, total, force=True)
     return {
         "import_id": str(import_id),
         "records": total,
@@ -492,6 +552,7 @@ def build_inventory(
         "assets_with_conflicts": conflicted,
         "recomputed": len(rows),
         **counts,
+        **({"details": joined} if joined is not None else {}),
         "seconds": {
             step: round(clock[step] - clock[prev], 2)
             for prev, step in (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
 
@@ -12,9 +12,11 @@ from core.bootstrap import Core
 from core.db.models import DataImport, DiscoveryFlow, FlowCheckpoint, FlowEvent, RawImportRecord
 from core.flows import PHASES, advance_phase, create_discovery_flow
 from core.flows.phases import next_phase
+from core.flows.transitions import PhaseTransitionResult
 from core.uow import Tenant
 
 MakeFlow = Callable[..., uuid.UUID]
+T = TypeVar("T")
 
 
 def add_import(
@@ -57,7 +59,27 @@ def advance_until(core: Core, tenant: Tenant, flow_id: uuid.UUID, phase: str) ->
         target = next_phase(current)
         with core.uow(tenant) as uow:
             advance_phase(uow, flow_id, target)
+            uow.commit()
         current = target
+
+
+def committing(fn: Callable[[Any], T]) -> Callable[[Any], T]:
+    """`fn(uow)` followed by the commit a use case would make (helpers never commit)."""
+
+    def run(uow: Any) -> T:
+        result = fn(uow)
+        uow.commit()
+        return result
+
+    return run
+
+
+def advance(core: Core, tenant: Tenant, flow_id: uuid.UUID, target: str, **kw: Any) -> PhaseTransitionResult:
+    """`advance_phase` in its own committed unit of work."""
+    with core.uow(tenant) as uow:
+        result = advance_phase(uow, flow_id, target, **kw)
+        uow.commit()
+        return result
 
 
 def get_flow(core: Core, tenant: Tenant, flow_id: uuid.UUID) -> DiscoveryFlow:

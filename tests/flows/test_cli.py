@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core.bootstrap import Core
 from core.flows import PHASE_FLAG_MAP, PHASES
-from core.services.tenancy import EngagementRef
+from core.tenancy import EngagementRef
 
 from .helpers import MakeFlow
 
@@ -46,7 +46,11 @@ def test_flow_status_json_has_the_contract_shape(core: Core, make_flow: MakeFlow
         "flags",
         "version",
         "error",
+        "actions",  # added to the contract's shape: what may be done now, and why not
     ]
+    actions = data.pop("actions")
+    assert actions["run_next"] == {"allowed": True, "reason": None}
+    assert actions["resume"] == {"allowed": False, "reason": "the flow is not paused"}
     assert data == {
         "flow_id": str(flow_id),
         "status": "running",

@@ -1,8 +1,10 @@
-"""No code outside `core/flows/` writes flow-state fields: one authoritative write path.
+"""No code outside `core/flows/transitions.py` writes flow-state fields: one authoritative write path.
 
 Scans the source of `core/` and `desktop_app/` (the model definitions excepted) for assignments
 to the phase fields, for them as keywords of `DiscoveryFlow(...)`/`.values(...)`/`update(...)`,
-for `setattr` with their names, and for `UPDATE discovery_flows` in SQL text.
+for `setattr` with their names, and for `UPDATE discovery_flows` in SQL text. Inside `core/flows/`
+(recovery, lifecycle, the error wrapper, …) the scan is stricter: a `setattr` on a flow with a computed
+name counts too, since that is how a module would write the flags in a loop.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from core.flows.phases import FLAG_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = ("core/flows/", "core/db/models/")
+#: The one writer of the protected fields inside `core/flows/`.
+WRITER = "core/flows/transitions.py"
 #: Names that belong to discovery flows only: any write of them outside core.flows is a bypass.
 PHASE_FIELDS = frozenset({*FLAG_FIELDS, "current_phase", "phases_completed", "progress_percentage"})
 #: Names shared with other tables (imports have a status too): checked on objects named like a flow.
@@ -38,8 +42,11 @@ def _flowish(node: ast.AST) -> bool:
     return "flow" in name and "master" not in name
 
 
-def violations(source: str, filename: str) -> list[str]:
-    """Every direct write of a protected flow field in one module's source."""
+def violations(source: str, filename: str, *, strict: bool = False) -> list[str]:
+    """Every direct write of a protected flow field in one module's source.
+
+    `strict` also reports `setattr(flow, name, ...)` with a computed `name` (for `core/flows/`).
+    """
     found: list[str] = []
     tree = ast.parse(source, filename)
     for node in ast.walk(tree):
@@ -76,6 +83,14 @@ def violations(source: str, filename: str) -> list[str]:
                 and _flowish(node.args[0])
             ):
                 found.append(f"{filename}:{node.lineno}: setattr(..., {node.args[1].value!r})")
+            if (
+                strict
+                and func == "setattr"
+                and len(node.args) >= 2
+                and not isinstance(node.args[1], ast.Constant)
+                and _flowish(node.args[0])
+            ):
+                found.append(f"{filename}:{node.lineno}: setattr(flow, <computed name>, ...)")
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and RAW_SQL.search(node.value):
             found.append(f"{filename}:{node.lineno}: raw SQL updates discovery_flows")
     return found
@@ -90,6 +105,36 @@ def test_no_code_outside_core_flows_writes_flow_state() -> None:
                 continue
             problems += violations(path.read_text(encoding="utf-8"), rel)
     assert problems == [], "direct writes of flow state outside core.flows:\n" + "\n".join(problems)
+
+
+def test_inside_core_flows_only_transitions_writes_flow_state() -> None:
+    """Recovery, lifecycle, the error wrapper, reconciliation, retention: all write through transitions."""
+    problems: list[str] = []
+    for path in sorted((ROOT / "core" / "flows").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel == WRITER:
+            continue
+        problems += violations(path.read_text(encoding="utf-8"), rel, strict=True)
+    assert problems == [], "flow state written outside core.flows.transitions:\n" + "\n".join(problems)
+
+
+def test_the_strict_scan_catches_the_old_recovery_and_lifecycle_writes() -> None:
+    """What `recovery._restore` and `lifecycle.change_status` used to do outside transitions.py."""
+    old = """
+for flag in FLAG_FIELDS:
+    setattr(flow, flag, getattr(snap.flags, flag))
+flow.current_phase = snap.current_phase
+flow.status = new_status
+for name, value in (field_updates or {}).items():
+    setattr(flow, name, value)
+"""
+    found = violations(old, "old.py", strict=True)
+    assert sorted({int(line.split(":")[1]) for line in found}) == [3, 4, 5, 7], found
+    assert len(violations(old, "old.py")) == 2  # the loose scan (outside core/flows) sees only the named ones
+    assert (
+        violations("setattr(mapping, name, value)\nsetattr(cp, 'is_valid', False)", "ok.py", strict=True)
+        == []
+    )
 
 
 def test_the_scan_catches_each_kind_of_bypass() -> None:

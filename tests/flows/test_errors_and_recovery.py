@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from core.actions.flows import cancel_flow, pause_flow, recover_flow, resume_flow
 from core.bootstrap import Core
 from core.db.models import Asset, FlowArchive, FlowCheckpoint
 from core.flows import (
@@ -15,19 +16,15 @@ from core.flows import (
     PhaseError,
     PhaseProgress,
     advance_phase,
-    cancel_flow,
     flow_status,
     flow_timeline,
-    pause_flow,
-    recover_flow,
-    resume_flow,
     run_phase,
     save_flow_state,
 )
 from core.flows.validation import snapshot_of, state_problems
 from core.uow import Tenant, UnitOfWork
 
-from .helpers import MakeFlow, admin_sql, events, get_flow
+from .helpers import MakeFlow, admin_sql, advance, events, get_flow
 
 
 def _asset_count(core: Core, tenant: Tenant) -> int:
@@ -63,7 +60,7 @@ def test_run_phase_success_completes_the_phase_with_its_work(
         progress.total = progress.processed = 3
         return "cleansed"
 
-    assert run_phase(core, tenant, flow_id, "data_cleansing", work) == "cleansed"
+    assert run_phase(core.uows, tenant, flow_id, "data_cleansing", work) == "cleansed"
     flow = get_flow(core, tenant, flow_id)
     assert flow.data_cleansing_completed and flow.current_phase == "asset_inventory"
     kinds = [e.event_type for e in events(core, tenant, flow_id)]
@@ -87,7 +84,7 @@ def test_error_is_persisted_although_the_work_rolls_back(
     flow_id = make_flow(at="asset_inventory")
     before_assets = _asset_count(core, tenant)
     with pytest.raises(ValueError, match="bad row"):
-        run_phase(core, tenant, flow_id, "asset_inventory", _failing_work(5, 3, ValueError("bad row 4")))
+        run_phase(core.uows, tenant, flow_id, "asset_inventory", _failing_work(5, 3, ValueError("bad row 4")))
     assert _asset_count(core, tenant) == before_assets  # the work's writes were rolled back
     with core.uow(tenant) as uow:
         status = flow_status(uow, flow_id)
@@ -136,7 +133,7 @@ def test_errors_are_classified(
 ) -> None:
     flow_id = make_flow(at="data_cleansing")
     with pytest.raises(type(exc)):
-        run_phase(core, tenant, flow_id, "data_cleansing", _failing_work(4, fail_at, exc))
+        run_phase(core.uows, tenant, flow_id, "data_cleansing", _failing_work(4, fail_at, exc))
     details = get_flow(core, tenant, flow_id).error_details
     assert (details["error_code"], details["error_class"]) == (code, cls)
 
@@ -144,30 +141,28 @@ def test_errors_are_classified(
 def test_failed_flow_cannot_advance_until_recovered(core: Core, tenant: Tenant, make_flow: MakeFlow) -> None:
     flow_id = make_flow(at="data_cleansing")
     with pytest.raises(RuntimeError):
-        run_phase(core, tenant, flow_id, "data_cleansing", _failing_work(2, 0, RuntimeError("x")))
+        run_phase(core.uows, tenant, flow_id, "data_cleansing", _failing_work(2, 0, RuntimeError("x")))
     with core.uow(tenant) as uow, pytest.raises(InvalidTransitionError, match="failed"):
         advance_phase(uow, flow_id, "asset_inventory")
-    with core.uow(tenant) as uow:
-        result = recover_flow(uow, flow_id)
+    result = recover_flow(core.uows, tenant, flow_id).value
     assert result.status == "recovered" and result.restored_checkpoint_version == 3 and not result.reset
     flow = get_flow(core, tenant, flow_id)
     assert flow.error_message is None and flow.current_phase == "data_cleansing"
     assert flow.flow_state["partial_progress"]["data_cleansing"]["processed"] == 0  # kept for the retry
-    with core.uow(tenant) as uow:
-        assert not advance_phase(uow, flow_id, "asset_inventory").was_idempotent
+    assert not advance(core, tenant, flow_id, "asset_inventory").was_idempotent
     assert get_flow(core, tenant, flow_id).status == "running"
 
 
 def test_retry_resumes_from_the_partial_progress(core: Core, tenant: Tenant, make_flow: MakeFlow) -> None:
     flow_id = make_flow(at="asset_inventory")
     with pytest.raises(ValueError):
-        run_phase(core, tenant, flow_id, "asset_inventory", _failing_work(5, 2, ValueError("x")))
+        run_phase(core.uows, tenant, flow_id, "asset_inventory", _failing_work(5, 2, ValueError("x")))
     seen: dict = {}
 
     def resume(uow: UnitOfWork, progress: PhaseProgress) -> None:
         seen.update(progress.state)
 
-    run_phase(core, tenant, flow_id, "asset_inventory", resume)  # a failed phase may be retried
+    run_phase(core.uows, tenant, flow_id, "asset_inventory", resume)  # a failed phase may be retried
     assert seen == {"next_index": 2}
     flow = get_flow(core, tenant, flow_id)
     assert flow.asset_inventory_completed and flow.status == "running" and flow.error_message is None
@@ -177,10 +172,10 @@ def test_recovery_restores_the_last_checkpoint(core: Core, tenant: Tenant, make_
     flow_id = make_flow(at="data_cleansing")
     with core.uow(tenant) as uow:
         save_flow_state(uow, flow_id, 3, {"flow_state": {"half": "written"}})
+        uow.commit()
     with pytest.raises(RuntimeError):
-        run_phase(core, tenant, flow_id, "data_cleansing", _failing_work(1, 0, RuntimeError("x")))
-    with core.uow(tenant) as uow:
-        result = recover_flow(uow, flow_id)
+        run_phase(core.uows, tenant, flow_id, "data_cleansing", _failing_work(1, 0, RuntimeError("x")))
+    result = recover_flow(core.uows, tenant, flow_id).value
     flow = get_flow(core, tenant, flow_id)
     assert result.restored_checkpoint_version == 3 and flow.status == "recovered"
     assert "half" not in flow.flow_state  # state after the checkpoint is discarded
@@ -190,8 +185,8 @@ def test_recovery_restores_the_last_checkpoint(core: Core, tenant: Tenant, make_
 
 def test_recovering_a_healthy_flow_is_refused(core: Core, tenant: Tenant, make_flow: MakeFlow) -> None:
     flow_id = make_flow(at="field_mapping")
-    with core.uow(tenant) as uow, pytest.raises(InvalidTransitionError):
-        recover_flow(uow, flow_id)
+    with pytest.raises(InvalidTransitionError):
+        recover_flow(core.uows, tenant, flow_id)
 
 
 def _archives(core: Core, tenant: Tenant, flow_id: uuid.UUID) -> list[FlowArchive]:
@@ -211,8 +206,7 @@ def test_corrupted_state_is_archived_and_restored_from_a_valid_checkpoint(
         " asset_inventory_completed = true WHERE id = :id",
         id=flow_id,
     )
-    with core.uow(tenant) as uow:
-        result = recover_flow(uow, flow_id)
+    result = recover_flow(core.uows, tenant, flow_id).value
     assert result.archived_id is not None and not result.reset and result.restored_checkpoint_version == 3
     (archive,) = _archives(core, tenant, flow_id)
     assert (
@@ -233,8 +227,7 @@ def test_corrupted_state_without_valid_checkpoint_is_archived_and_reset(
         core, "UPDATE flow_checkpoints SET snapshot = '{\"broken\": true}' WHERE flow_id = :id", id=flow_id
     )
     admin_sql(core, "UPDATE discovery_flows SET current_phase = 'nowhere' WHERE id = :id", id=flow_id)
-    with core.uow(tenant) as uow:
-        result = recover_flow(uow, flow_id)
+    result = recover_flow(core.uows, tenant, flow_id).value
     assert result.reset and result.archived_id is not None and result.invalid_checkpoints == 2
     flow = get_flow(core, tenant, flow_id)
     assert (flow.current_phase, flow.phases_completed, flow.progress_percentage, flow.status) == (
@@ -256,21 +249,18 @@ def test_pause_resume_cancel_follow_the_status_machine(
     core: Core, tenant: Tenant, make_flow: MakeFlow
 ) -> None:
     flow_id = make_flow(records=2)
-    with core.uow(tenant) as uow:
-        advance_phase(uow, flow_id, "field_mapping", set_status="waiting_for_review")
-    with core.uow(tenant) as uow:
-        assert pause_flow(uow, flow_id, reason="client holiday").previous_status == "waiting_for_review"
-    with core.uow(tenant) as uow, pytest.raises(InvalidTransitionError, match="paused"):
-        pause_flow(uow, flow_id)
-    with core.uow(tenant) as uow:
-        assert resume_flow(uow, flow_id).status == "waiting_for_review"  # back where it was
-    with core.uow(tenant) as uow, pytest.raises(InvalidTransitionError):
-        resume_flow(uow, flow_id)
-    with core.uow(tenant) as uow:
-        cancel_flow(uow, flow_id, reason="scope change")
+    advance(core, tenant, flow_id, "field_mapping", set_status="waiting_for_review")
+    paused = pause_flow(core.uows, tenant, flow_id, reason="client holiday")
+    assert paused.value.previous_status == "waiting_for_review"
+    with pytest.raises(InvalidTransitionError, match="paused"):
+        pause_flow(core.uows, tenant, flow_id)
+    assert resume_flow(core.uows, tenant, flow_id).value.status == "waiting_for_review"  # back where it was
+    with pytest.raises(InvalidTransitionError):
+        resume_flow(core.uows, tenant, flow_id)
+    cancel_flow(core.uows, tenant, flow_id, reason="scope change")
     for action in (pause_flow, resume_flow, cancel_flow):
-        with core.uow(tenant) as uow, pytest.raises(InvalidTransitionError, match="cancelled"):
-            action(uow, flow_id)
+        with pytest.raises(InvalidTransitionError, match="cancelled"):
+            action(core.uows, tenant, flow_id)
     with core.uow(tenant) as uow, pytest.raises(InvalidTransitionError, match="cancelled"):
         advance_phase(uow, flow_id, "data_cleansing")
     kinds = [e.event_type for e in events(core, tenant, flow_id)]
@@ -282,6 +272,6 @@ def test_completed_flow_cannot_be_paused_or_cancelled(
 ) -> None:
     flow_id = make_flow(at="completed")
     for action in (pause_flow, cancel_flow, resume_flow):
-        with core.uow(tenant) as uow, pytest.raises(InvalidTransitionError, match="completed"):
-            action(uow, flow_id)
+        with pytest.raises(InvalidTransitionError, match="completed"):
+            action(core.uows, tenant, flow_id)
     assert get_flow(core, tenant, flow_id).status == "completed"

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
+from core import tenancy
+from core.actions.flows import correct_derived_flags
 from core.bootstrap import Core
 from core.config import Identity
 from core.db.database import Database, ensure_login_role
@@ -16,21 +18,19 @@ from core.flows import (
     FlowNotFoundError,
     FlowReadOnlyError,
     advance_phase,
-    cancel_flow,
     create_discovery_flow,
     flow_status,
     flow_timeline,
+    lifecycle,
     locate_flow,
     mark_import_completed,
-    pause_flow,
-    recover_flow,
-    resume_flow,
+    recovery,
     run_phase,
     save_flow_state,
 )
+from core.flows.derived import refresh_derived_flags
 from core.flows.reconcile import reconcile
 from core.flows.retention import cleanup_flows
-from core.services import tenancy
 from core.uow import Tenant
 
 from .helpers import add_import, admin_sql, flow_factory, get_flow
@@ -41,10 +41,11 @@ CALLS: dict[str, Callable[[Any, uuid.UUID], object]] = {
     "advance_phase": lambda uow, f: advance_phase(uow, f, "field_mapping"),
     "mark_import_completed": lambda uow, f: mark_import_completed(uow, f),
     "save_flow_state": lambda uow, f: save_flow_state(uow, f, 1, {"flow_state": {"x": 1}}),
-    "pause_flow": lambda uow, f: pause_flow(uow, f),
-    "resume_flow": lambda uow, f: resume_flow(uow, f),
-    "cancel_flow": lambda uow, f: cancel_flow(uow, f),
-    "recover_flow": lambda uow, f: recover_flow(uow, f),
+    "pause_flow": lambda uow, f: lifecycle.pause(uow, f),
+    "resume_flow": lambda uow, f: lifecycle.resume(uow, f),
+    "cancel_flow": lambda uow, f: lifecycle.cancel(uow, f),
+    "recover_flow": lambda uow, f: recovery.recover(uow, f),
+    "refresh_derived_flags": lambda uow, f: refresh_derived_flags(uow, f),
 }
 
 
@@ -73,7 +74,7 @@ def test_run_phase_on_another_engagements_flow_is_not_found(
     _, flow_id = other
     ran: list[bool] = []
     with pytest.raises(FlowNotFoundError):
-        run_phase(core, tenant, flow_id, "data_import", lambda uow, p: ran.append(True))
+        run_phase(core.uows, tenant, flow_id, "data_import", lambda uow, p: ran.append(True))
     assert not ran
 
 
@@ -84,7 +85,7 @@ def test_without_membership_even_the_right_tenant_sees_nothing(
     other_tenant, flow_id = other
     admin_sql(core, "DELETE FROM engagement_members WHERE engagement_id = :e", e=other_tenant.engagement_id)
     with pytest.raises(FlowNotFoundError):
-        locate_flow(core, flow_id)
+        locate_flow(core.uows, flow_id)
     with core.uow(other_tenant) as uow, pytest.raises(FlowNotFoundError):  # RLS: not a member
         CALLS[call](uow, flow_id)
 
@@ -101,18 +102,18 @@ def test_reconcile_and_cleanup_only_see_member_engagements(
             f"SELECT name FROM client_accounts WHERE id = '{other_tenant.client_account_id}'"
         ).scalar_one()
     with pytest.raises(Exception, match="no client"):
-        reconcile(core, client=client)
+        reconcile(core.uows, client=client)
     with pytest.raises(Exception, match="no client"):
-        cleanup_flows(core, older_than_days=0, client=client)
+        cleanup_flows(core.uows, older_than_days=0, client=client)
 
 
 def test_locate_flow_finds_the_owning_engagement(core: Core, other: tuple[Tenant, uuid.UUID]) -> None:
     other_tenant, flow_id = other
-    assert locate_flow(core, flow_id).engagement_id == other_tenant.engagement_id
+    assert locate_flow(core.uows, flow_id).engagement_id == other_tenant.engagement_id
     with pytest.raises(FlowNotFoundError):
-        locate_flow(core, uuid.uuid4())
+        locate_flow(core.uows, uuid.uuid4())
     with pytest.raises(FlowNotFoundError, match="not a flow id"):
-        locate_flow(core, "not-a-uuid")
+        locate_flow(core.uows, "not-a-uuid")
 
 
 VIEWER = "md_test_flow_viewer"
@@ -149,9 +150,11 @@ def test_a_viewer_reads_but_cannot_change_flow_state(
     with viewer_core.uow(viewer_tenant) as uow:
         status = flow_status(uow, flow_id)  # the read works; the correction is not the viewer's to make
     assert status["version"] == 1 and not status["flags"]["data_import_completed"]
-    for call in ("advance_phase", "save_flow_state", "pause_flow", "recover_flow"):
+    for call in ("advance_phase", "save_flow_state", "pause_flow", "recover_flow", "refresh_derived_flags"):
         with viewer_core.uow(viewer_tenant) as uow, pytest.raises(FlowReadOnlyError):
             CALLS[call](uow, flow_id)
-    report = reconcile(viewer_core, apply=True, client=engagement.client_name)
+    with pytest.raises(FlowReadOnlyError):  # the explicit correction is a write: not the viewer's
+        correct_derived_flags(viewer_core.uows, viewer_tenant, flow_id)
+    report = reconcile(viewer_core.uows, apply=True, client=engagement.client_name)
     assert not report.fixes and [r.field for r in report.rows] == ["*"]
     assert get_flow(core, tenant, flow_id).version == 1

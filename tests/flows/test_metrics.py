@@ -33,6 +33,7 @@ def test_transitions_are_counted_when_committed_only(core: Core, tenant: Tenant,
     flow_id = make_flow()
     with core.uow(tenant) as uow:
         advance_phase(uow, flow_id, "field_mapping")
+        uow.commit()
     assert _value("discovery_flow_phase_transitions_total", **success) == before + 1
     assert _value("discovery_flow_flag_updates_total", **flag) == flags_before + 1
     assert _value("discovery_flow_phase_transition_duration_seconds_count", phase="data_import") >= 1
@@ -49,6 +50,7 @@ def test_transitions_are_logged_with_structured_fields(
     flow_id = make_flow()
     with caplog.at_level(logging.INFO, logger="core.flows"), core.uow(tenant) as uow:
         advance_phase(uow, flow_id, "field_mapping")
+        uow.commit()
     (record,) = [r for r in caplog.records if getattr(r, "flow_event", None) == "phase_advanced"]
     assert record.flow_id == flow_id and record.flow_phase == "data_import" and record.flow_version == 2
 

@@ -1,4 +1,4 @@
-"""Write-through of derived flags on read, and reconciliation of flags with stored artefacts."""
+"""Correcting derived flags (an explicit action, never a read); reconciling flags with stored artefacts."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from core.actions import flows as flow_actions
+from core.actions.flows import correct_derived_flags
 from core.bootstrap import Core
 from core.db.models import Asset, DiscoveryFlow, ImportFieldMapping
 from core.flows import PhaseProgress, create_discovery_flow, flow_status, run_phase
 from core.flows.reconcile import _text, reconcile
 from core.flows.validation import snapshot_of, state_problems
-from core.services.tenancy import EngagementRef
+from core.tenancy import EngagementRef
 from core.uow import Tenant, UnitOfWork
 
 from .helpers import add_import, admin_sql, events, get_flow
@@ -38,8 +40,26 @@ def _unmarked_flow(core: Core, tenant: Tenant, records: int = 3, mappings: str |
         return flow.id
 
 
-def test_status_read_persists_a_stale_import_flag_in_one_commit(core: Core, tenant: Tenant) -> None:
+def test_status_read_leaves_a_stale_import_flag_untouched(core: Core, tenant: Tenant) -> None:
+    """Reads never write: the stale flag is reported as stored, and the row keeps its version."""
     flow_id = _unmarked_flow(core, tenant, records=4)
+    n_events = len(events(core, tenant, flow_id))
+    with core.uow(tenant) as uow:
+        status = flow_status(uow, flow_id)
+        assert not uow.changes.any  # nothing noted either
+    assert not status["flags"]["data_import_completed"] and status["current_phase"] == "data_import"
+    assert status["version"] == 1 and status["status"] == "initializing"
+    stored = get_flow(core, tenant, flow_id)
+    assert not stored.data_import_completed and stored.version == 1
+    assert len(events(core, tenant, flow_id)) == n_events
+
+
+def test_correcting_derived_flags_persists_a_stale_import_flag_in_one_commit(
+    core: Core, tenant: Tenant
+) -> None:
+    flow_id = _unmarked_flow(core, tenant, records=4)
+    outcome = correct_derived_flags(core.uows, tenant, flow_id)
+    assert outcome.value is not None and outcome.changes.touches_flow(flow_id)
     with core.uow(tenant) as uow:
         status = flow_status(uow, flow_id)
     assert status["flags"]["data_import_completed"] and status["current_phase"] == "field_mapping"
@@ -48,12 +68,15 @@ def test_status_read_persists_a_stale_import_flag_in_one_commit(core: Core, tena
     assert stored.data_import_completed and stored.version == 2  # persisted, once
     last = events(core, tenant, flow_id)[-1]
     assert last.event_type == "phase_advanced" and "write-through" in last.data["reason"]
+    again = correct_derived_flags(core.uows, tenant, flow_id)
+    assert again.value is None and not again.changes.any
     with core.uow(tenant) as uow:
         assert flow_status(uow, flow_id)["version"] == 2  # nothing more to correct
 
 
-def test_status_read_without_evidence_writes_nothing(core: Core, tenant: Tenant) -> None:
+def test_correcting_without_evidence_writes_nothing(core: Core, tenant: Tenant) -> None:
     flow_id = _unmarked_flow(core, tenant, records=0)
+    assert correct_derived_flags(core.uows, tenant, flow_id).value is None
     with core.uow(tenant) as uow:
         status = flow_status(uow, flow_id)
     assert not status["flags"]["data_import_completed"] and status["version"] == 1
@@ -75,7 +98,7 @@ def _scenario(core: Core, tenant: Tenant) -> dict[str, uuid.UUID]:
     undecided = _unmarked_flow(core, tenant, records=2, mappings="suggested")
     errored = _unmarked_flow(core, tenant, records=2)
     with pytest.raises(ValueError):
-        run_phase(core, tenant, errored, "data_import", _fail)
+        run_phase(core.uows, tenant, errored, "data_import", _fail)
     with core.uow(tenant) as uow:  # assets of the flow exist, but its mappings are still undecided
         uow.session.add(
             Asset(
@@ -96,7 +119,7 @@ def test_dry_run_changes_nothing_and_apply_fixes_exactly_the_report(
     before = _state(core, tenant)
     n_events = {f: len(events(core, tenant, f)) for f in flows.values()}
 
-    dry = reconcile(core, client=engagement.client_name)
+    dry = reconcile(core.uows, client=engagement.client_name)
     assert _state(core, tenant) == before  # a dry run writes nothing
     assert {f: len(events(core, tenant, f)) for f in flows.values()} == n_events
     assert dry.flows_checked == 4 and not dry.applied
@@ -124,7 +147,10 @@ def test_dry_run_changes_nothing_and_apply_fixes_exactly_the_report(
         (und, "asset_inventory_completed"),  # assets exist but mapping is not complete: out of order
     }
 
-    applied = reconcile(core, apply=True, client=engagement.client_name)
+    assert not dry.changes.any  # nothing committed, nothing to refresh
+    outcome = flow_actions.reconcile(core.uows, apply=True, client=engagement.client_name)
+    applied = outcome.value
+    assert outcome.changes.flows and outcome.changes.flow_ids == {flows["lagging"], flows["undecided"]}
     assert applied.rows == dry.rows  # the apply does exactly what the dry run reported
     after = _state(core, tenant)
     for (flow_id, field), (_old, new) in fixes.items():
@@ -135,7 +161,7 @@ def test_dry_run_changes_nothing_and_apply_fixes_exactly_the_report(
     assert after[flows["lagging"]][0] == 3  # two transitions, through the one path
     reasons = [e.data.get("reason", "") for e in events(core, tenant, flows["lagging"])[-2:]]
     assert all(r.startswith("reconcile:") for r in reasons)
-    again = reconcile(core, client=engagement.client_name)
+    again = reconcile(core.uows, client=engagement.client_name)
     assert not again.fixes  # nothing left to repair
 
 
@@ -143,17 +169,17 @@ def test_reconcile_repairs_a_flag_that_lags_behind_current_phase(
     core: Core, tenant: Tenant, engagement: EngagementRef
 ) -> None:
     flow_id = _unmarked_flow(core, tenant, records=2, mappings="approved")
-    reconcile(core, apply=True, client=engagement.client_name)
+    reconcile(core.uows, apply=True, client=engagement.client_name)
     admin_sql(  # an old writer unset a flag behind the current phase
         core,
         "UPDATE discovery_flows SET data_import_completed = false, phases_completed = '[\"field_mapping\"]',"
         " progress_percentage = 16.7 WHERE id = :id",
         id=flow_id,
     )
-    report = reconcile(core, apply=True, client=engagement.client_name)
+    report = reconcile(core.uows, apply=True, client=engagement.client_name)
     fields = {r.field: (r.old_value, r.new_value) for r in report.fixes}
     assert fields["data_import_completed"] == ("false", "true")
     assert fields["progress_percentage"] == ("16.7", "33.3")
     flow = get_flow(core, tenant, flow_id)
     assert state_problems(snapshot_of(flow)) == [] and flow.current_phase == "data_cleansing"
-    assert not reconcile(core, client=engagement.client_name).fixes
+    assert not reconcile(core.uows, client=engagement.client_name).fixes

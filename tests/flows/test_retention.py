@@ -7,12 +7,13 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from core.actions import flows as flow_actions
 from core.bootstrap import Core
 from core.db.models import DataImport, DiscoveryFlow, FlowArchive, MasterFlow, RawImportRecord
 from core.errors import UserInputError
 from core.flows import run_phase
 from core.flows.retention import cleanup_flows
-from core.services.tenancy import EngagementRef
+from core.tenancy import EngagementRef
 from core.uow import Tenant
 
 from .helpers import MakeFlow, admin_sql, events, get_flow
@@ -51,7 +52,7 @@ def aged(core: Core, tenant: Tenant, make_flow: MakeFlow) -> dict[str, uuid.UUID
         "old_running": make_flow(at="field_mapping"),
     }
     with pytest.raises(RuntimeError):
-        run_phase(core, tenant, flows["old_failed"], "data_cleansing", _fail)
+        run_phase(core.uows, tenant, flows["old_failed"], "data_cleansing", _fail)
     for name in ("old_completed", "old_initializing", "old_failed", "old_running"):
         _age(core, flows[name], 40)
     return flows
@@ -60,7 +61,8 @@ def aged(core: Core, tenant: Tenant, make_flow: MakeFlow) -> dict[str, uuid.UUID
 def test_dry_run_lists_and_changes_nothing(
     core: Core, tenant: Tenant, engagement: EngagementRef, aged: dict[str, uuid.UUID]
 ) -> None:
-    report = cleanup_flows(core, older_than_days=30, client=engagement.client_name)
+    report = cleanup_flows(core.uows, older_than_days=30, client=engagement.client_name)
+    assert not report.changes.any  # a dry run commits nothing
     by_id = {uuid.UUID(i.flow_id): i.action for i in report.items}
     assert by_id == {
         aged["old_completed"]: "archive",
@@ -76,7 +78,12 @@ def test_apply_archives_completed_and_removes_abandoned_with_their_imports(
 ) -> None:
     removed_import = get_flow(core, tenant, aged["old_initializing"]).data_import_id
     kept_import = get_flow(core, tenant, aged["old_completed"]).data_import_id
-    report = cleanup_flows(core, older_than_days=30, apply=True, client=engagement.client_name)
+    outcome = flow_actions.cleanup_flows(
+        core.uows, older_than_days=30, apply=True, client=engagement.client_name
+    )
+    report = outcome.value
+    assert outcome.changes.flow_ids == {aged["old_completed"], aged["old_initializing"], aged["old_failed"]}
+    assert outcome.changes.touches_import(removed_import) and outcome.changes.flows
     assert report.counts() == {"archived": 1, "removed": 2, "imports_removed": 2, "master_flows_removed": 2}
     with core.uow(tenant) as uow:
         remaining = set(uow.session.scalars(select(DiscoveryFlow.id)).all())
@@ -91,7 +98,7 @@ def test_apply_archives_completed_and_removes_abandoned_with_their_imports(
     # the audit log keeps everything, including the clean-up itself
     assert events(core, tenant, aged["old_completed"])[-1].event_type == "flow_archived"
     assert events(core, tenant, aged["old_initializing"])[-1].event_type == "flow_removed"
-    assert not cleanup_flows(core, older_than_days=30, client=engagement.client_name).items
+    assert not cleanup_flows(core.uows, older_than_days=30, client=engagement.client_name).items
 
 
 def _archives(core: Core, tenant: Tenant) -> list[FlowArchive]:
@@ -103,6 +110,6 @@ def _archives(core: Core, tenant: Tenant) -> list[FlowArchive]:
 
 def test_negative_age_and_unknown_client_are_bad_input(core: Core, engagement: EngagementRef) -> None:
     with pytest.raises(UserInputError):
-        cleanup_flows(core, older_than_days=-1)
+        cleanup_flows(core.uows, older_than_days=-1)
     with pytest.raises(UserInputError, match="no client"):
-        cleanup_flows(core, older_than_days=1, client="No Such Client Anywhere")
+        cleanup_flows(core.uows, older_than_days=1, client="No Such Client Anywhere")

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from core.actions.flows import pause_flow
 from core.bootstrap import Core
 from core.flows import (
     COMPLETED,
@@ -16,12 +17,11 @@ from core.flows import (
     complete_phase,
     flow_status,
     mark_import_completed,
-    pause_flow,
 )
 from core.flows.validation import snapshot_of, state_problems
 from core.uow import Tenant
 
-from .helpers import MakeFlow, add_import, admin_sql, checkpoint_count, events, get_flow
+from .helpers import MakeFlow, add_import, admin_sql, advance, checkpoint_count, events, get_flow
 
 
 def test_new_flow_is_initializing_with_an_event_and_initial_checkpoint(
@@ -46,8 +46,7 @@ def test_each_transition_sets_the_prior_flag_list_phase_and_progress_once(
 ) -> None:
     flow_id = make_flow()
     for i, target in enumerate([*PHASES[1:], COMPLETED], start=1):
-        with core.uow(tenant) as uow:
-            result = advance_phase(uow, flow_id, target)
+        result = advance(core, tenant, flow_id, target)
         prior = PHASES[i - 1]
         assert result.success and not result.was_idempotent and result.prior_phase == prior
         flow = get_flow(core, tenant, flow_id)
@@ -72,6 +71,7 @@ def test_flow_is_completed_only_when_every_flag_is_true(
     assert flow.status == "running" and flow.completed_at is None and flow.progress_percentage == 83.3
     with core.uow(tenant) as uow:
         result = complete_phase(uow, flow_id, "tech_debt_assessment")
+        uow.commit()
     assert result.current_phase == COMPLETED and result.status == "completed"
     assert get_flow(core, tenant, flow_id).tech_debt_assessment_completed
 
@@ -126,14 +126,14 @@ def test_set_status_and_extra_updates_are_applied_in_the_same_write(
     core: Core, tenant: Tenant, make_flow: MakeFlow
 ) -> None:
     flow_id = make_flow(at="dependency_analysis")
-    with core.uow(tenant) as uow:
-        result = advance_phase(
-            uow,
-            flow_id,
-            "tech_debt_assessment",
-            set_status="waiting_for_review",
-            extra_updates={"dependencies": {"edges": 12}},
-        )
+    result = advance(
+        core,
+        tenant,
+        flow_id,
+        "tech_debt_assessment",
+        set_status="waiting_for_review",
+        extra_updates={"dependencies": {"edges": 12}},
+    )
     flow = get_flow(core, tenant, flow_id)
     assert flow.status == "waiting_for_review" and flow.dependencies == {"edges": 12}
     assert flow.version == result.version
@@ -151,8 +151,7 @@ def test_extra_updates_cannot_write_protected_fields(
 
 def test_paused_flow_cannot_advance(core: Core, tenant: Tenant, make_flow: MakeFlow) -> None:
     flow_id = make_flow(at="field_mapping")
-    with core.uow(tenant) as uow:
-        pause_flow(uow, flow_id)
+    pause_flow(core.uows, tenant, flow_id)
     with core.uow(tenant) as uow, pytest.raises(InvalidTransitionError, match="paused"):
         advance_phase(uow, flow_id, "data_cleansing")
 
@@ -192,8 +191,7 @@ def test_stale_flag_behind_the_current_phase_is_repaired_through_the_path(
         " progress_percentage = 16.7 WHERE id = :id",
         id=flow_id,
     )
-    with core.uow(tenant) as uow:
-        result = advance_phase(uow, flow_id, "data_cleansing")
+    result = advance(core, tenant, flow_id, "data_cleansing")
     assert not result.was_idempotent and any("repaired" in w for w in result.warnings)
     flow = get_flow(core, tenant, flow_id)
     assert flow.field_mapping_completed and flow.phases_completed == ["data_import", "field_mapping"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from core.bootstrap import Core
-from core.inventory.phases import run_flow
+from core.pipeline import run_flow
 from core.uow import Tenant
 
 from .builders import Made, make_import
@@ -76,7 +76,7 @@ def build_estate(core: Core, tenant: Tenant, *, run: bool = True) -> Estate:
     estate = Estate(cmdb, rvtools, sheet)
     if run:
         for made in (cmdb, rvtools, sheet):
-            run_flow(core, tenant, made.flow_id)
+            run_flow(core.uows, tenant, made.flow_id)
     return estate
 
 

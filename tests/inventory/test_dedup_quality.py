@@ -8,7 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 from core.bootstrap import Core
-from core.inventory.phases import run_flow
+from core.pipeline import run_flow
 from core.uow import Tenant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ def test_three_overlapping_exports_deduplicate_to_the_truth(core: Core, tenant: 
     for src in sources:
         import_id, flow_id = bench.load_source(core, tenant, src)
         loaded.append((import_id, src))
-        result = run_flow(core, tenant, flow_id)
+        result = run_flow(core.uows, tenant, flow_id)
         assert result.status["flags"]["asset_inventory_completed"]
     quality = bench.dedup_quality(core, tenant, loaded)
     assert quality["records_in_assets"] == quality["records"]  # nothing lost

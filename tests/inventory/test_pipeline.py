@@ -14,7 +14,7 @@ from core.db.models import Asset, DiscoveryFlow, ImportFieldMapping, RawImportRe
 from core.errors import OperationCancelled, UserInputError
 from core.flows import flow_status
 from core.inventory import asset_detail, duplicate_candidates, merge_assets
-from core.inventory.phases import run_asset_inventory, run_data_cleansing, run_flow
+from core.pipeline import run_asset_inventory, run_data_cleansing, run_flow
 from core.uow import Tenant
 
 from .builders import make_import
@@ -125,7 +125,7 @@ def test_lineage_of_a_field_leads_to_the_exact_raw_cell(core: Core, tenant: Tena
 def test_rerun_is_idempotent(core: Core, tenant: Tenant, estate: Estate) -> None:
     before = {a.id: (a.updated_at, a.field_lineage) for a in assets_by_name(core, tenant).values()}
     for made in (estate.cmdb, estate.rvtools, estate.sheet):
-        result = run_flow(core, tenant, made.flow_id, rerun=True)
+        result = run_flow(core.uows, tenant, made.flow_id, rerun=True)
         inv = result.summaries["asset_inventory"]
         assert (inv["created"], inv["updated"], inv["deleted"]) == (0, 0, 0)
     after = {a.id: (a.updated_at, a.field_lineage) for a in assets_by_name(core, tenant).values()}
@@ -145,8 +145,8 @@ def test_rerun_after_a_mapping_change_updates_assets_in_place(
         ).one()
         m.target_field, m.status = "technical_owner", "modified"
         uow.commit()
-    run_data_cleansing(core, tenant, estate.sheet.flow_id)
-    summary = run_asset_inventory(core, tenant, estate.sheet.flow_id)
+    run_data_cleansing(core.uows, tenant, estate.sheet.flow_id)
+    summary = run_asset_inventory(core.uows, tenant, estate.sheet.flow_id)
     assert summary["created"] == 0 and summary["deleted"] == 0 and summary["updated"] >= 1
     assets = assets_by_name(core, tenant)
     assert {a.id for a in assets.values()} == ids
@@ -168,7 +168,7 @@ def test_merge_is_kept_across_reruns_and_candidates_are_offered(
         detail = merge_assets(uow, keep.id, [bare.id], note="same box, per the owner")
         uow.commit()
     assert len(detail["sources"]) == 2 and detail["fields"]["environment"]["value"] == "test"
-    run_flow(core, tenant, estate.sheet.flow_id, rerun=True)
+    run_flow(core.uows, tenant, estate.sheet.flow_id, rerun=True)
     after = assets_by_name(core, tenant)
     assert "web02" not in after and len(after) == 6
     assert set(after["web02.corp.example.com"].source_record_ids) == {
@@ -178,7 +178,7 @@ def test_merge_is_kept_across_reruns_and_candidates_are_offered(
 
 
 def test_unidentifiable_records_are_counted_not_invented(core: Core, tenant: Tenant, estate: Estate) -> None:
-    result = run_flow(core, tenant, estate.sheet.flow_id, rerun=True)
+    result = run_flow(core.uows, tenant, estate.sheet.flow_id, rerun=True)
     assert result.summaries["asset_inventory"]["unidentifiable_records"] == 1
     with core.uow(tenant) as uow:
         status = flow_status(uow, estate.sheet.flow_id)
@@ -189,32 +189,33 @@ def test_flow_run_refuses_while_mappings_are_pending(core: Core, tenant: Tenant)
     mappings = {"Name": "hostname", "RAM": "memory_gb"}
     made = make_import(core, tenant, "pending.csv", ["Name", "RAM"], [["a", "1"]], mappings, pending=["RAM"])
     with pytest.raises(UserInputError, match="pending review: RAM"):
-        run_flow(core, tenant, made.flow_id)
+        run_flow(core.uows, tenant, made.flow_id)
     with core.uow(tenant) as uow:
         assert flow_status(uow, made.flow_id)["current_phase"] == "field_mapping"
 
 
-def test_phases_after_inventory_are_not_faked(core: Core, tenant: Tenant) -> None:
+def test_phases_after_inventory_run_their_engines(core: Core, tenant: Tenant) -> None:
     made = make_import(core, tenant, "one.csv", ["Name"], [["solo01"]], {"Name": "hostname"})
-    result = run_flow(core, tenant, made.flow_id, through="tech_debt_assessment")
-    assert result.phases_run == ["field_mapping", "data_cleansing", "asset_inventory"]
-    assert result.notes and "no engine" in result.notes[0]
-    assert result.status["current_phase"] == "dependency_analysis"
-    assert not result.status["flags"]["dependency_analysis_completed"]
+    result = run_flow(core.uows, tenant, made.flow_id, through="tech_debt_assessment")
+    assert result.phases_run == [
+        "field_mapping", "data_cleansing", "asset_inventory", "dependency_analysis", "tech_debt_assessment",
+    ]  # fmt: skip
+    assert result.status["current_phase"] == "completed" and result.status["status"] == "completed"
+    assert result.status["flags"]["dependency_analysis_completed"]
 
 
 def test_cancelled_cleansing_keeps_nothing_and_is_recorded(core: Core, tenant: Tenant) -> None:
-    import threading
+    from core.progress import CancelToken, Progress
 
     made = make_import(core, tenant, "c.csv", ["Name"], [[f"h{i}"] for i in range(30)], {"Name": "hostname"})
-    run_flow(core, tenant, made.flow_id, through="field_mapping")
-    cancel = threading.Event()
+    run_flow(core.uows, tenant, made.flow_id, through="field_mapping")
+    cancel = CancelToken()
 
-    def progress(phase: str, done: int, total: int) -> None:
-        cancel.set()
+    def progress(snapshot: Progress) -> None:
+        cancel.cancel()
 
     with pytest.raises(OperationCancelled):
-        run_data_cleansing(core, tenant, made.flow_id, progress=progress, cancel=cancel)
+        run_data_cleansing(core.uows, tenant, made.flow_id, progress=progress, cancel=cancel)
     with core.uow(tenant) as uow:
         cleansed = uow.session.scalars(
             select(RawImportRecord.id).where(
@@ -225,14 +226,14 @@ def test_cancelled_cleansing_keeps_nothing_and_is_recorded(core: Core, tenant: T
         assert flow is not None
         details: dict[str, Any] = flow.error_details or {}
     assert cleansed == [] and details.get("error_code") == "cancelled"
-    result = run_flow(core, tenant, made.flow_id)  # and the flow can simply be run again
+    result = run_flow(core.uows, tenant, made.flow_id)  # and the flow can simply be run again
     assert "data_cleansing" in result.phases_run and result.status["flags"]["asset_inventory_completed"]
 
 
 def test_inventory_of_a_second_engagement_never_sees_the_first(
     core: Core, tenant: Tenant, estate: Estate
 ) -> None:
-    from core.services import tenancy
+    from core import tenancy
 
     other = tenancy.ensure_engagement(
         core.db.admin_sessions(), f"Other {uuid.uuid4().hex[:6]}", "E", core.user_id
@@ -246,7 +247,7 @@ def test_date_order_is_inferred_from_the_column_or_reported(core: Core, tenant: 
     rows = [["h1", "03/04/2021", "03/04/2021"], ["h2", "25/04/2021", "04/25/2021"], ["h3", "", "25/04/2021"]]
     mappings = {"Host": "hostname", "EU": "install_date", "Mixed": "warranty_expiration"}
     made = make_import(core, tenant, "dates.csv", ["Host", "EU", "Mixed"], rows, mappings)
-    run_flow(core, tenant, made.flow_id, through="data_cleansing")
+    run_flow(core.uows, tenant, made.flow_id, through="data_cleansing")
     with core.uow(tenant) as uow:
         recs = uow.session.scalars(
             select(RawImportRecord)
@@ -264,13 +265,13 @@ def test_date_order_is_inferred_from_the_column_or_reported(core: Core, tenant: 
 
 
 def test_inventory_accepts_the_import_pipelines_cancel_token(core: Core, tenant: Tenant) -> None:
-    from core.imports.progress import CancelToken
+    from core.progress import CancelToken
 
     made = make_import(core, tenant, "t.csv", ["Name"], [["x1"], ["x2"]], {"Name": "hostname"})
-    run_flow(core, tenant, made.flow_id, through="data_cleansing")
+    run_flow(core.uows, tenant, made.flow_id, through="data_cleansing")
     token = CancelToken()
     token.cancel()
     with pytest.raises(OperationCancelled):
-        run_asset_inventory(core, tenant, made.flow_id, cancel=token)
+        run_asset_inventory(core.uows, tenant, made.flow_id, cancel=token)
     with core.uow(tenant) as uow:
         assert uow.session.scalars(select(Asset.id)).all() == []

@@ -12,10 +12,12 @@ import pytest
 
 from core.bootstrap import Core
 from core.errors import UserInputError
-from core.export import export_inventory
+from core.export import csv_safe, export_inventory
 from core.inventory import AssetFilters, count_assets, fetch_assets
+from core.pipeline import run_flow
 from core.uow import Tenant
 
+from .builders import make_import
 from .conftest import INJECTIONS, Estate
 
 
@@ -107,3 +109,59 @@ def test_csv_export_round_trips_and_prefixes_formula_triggers(core: Core, tenant
     with (tmp_path / "inventory.conflicts.csv").open(encoding="utf-8-sig", newline="") as fh:
         conflicts = list(csv.DictReader(fh))
     assert any(c["field"] == "memory_gb" and c["value"] == "24.0" for c in conflicts)
+
+
+#: payloads behind a separator (a spreadsheet splitting at `;`, tab or a line break sees a formula),
+#: each with the text the export must write: a `'` guard at the start of every part that starts a formula
+SEPARATED = {
+    "x;=1+1": "x;'=1+1",
+    "a;b;@SUM(A1:A2)": "a;b;'@SUM(A1:A2)",
+    "x\t=1+1": "x\t'=1+1",
+    "x, =1+1": "x,' =1+1",
+    "plain; -2+3": "plain;' -2+3",
+    "x\n=1+1": "x\n'=1+1",
+    'q";=1+1': "q\";'=1+1",
+    "x;'=1+1": "x;'=1+1",  # already guarded
+    "a;b, c": "a;b, c",  # nothing to guard
+}
+
+
+def test_csv_export_neutralises_formulas_after_any_separator(
+    core: Core, tenant: Tenant, tmp_path: Path
+) -> None:
+    hosts = {value: f"sep{i:02d}" for i, value in enumerate(SEPARATED)}
+    made = make_import(
+        core, tenant, "separated.csv", ["Server Name", "Notes"], [[h, v] for v, h in hosts.items()],
+        {"Server Name": "hostname", "Notes": "description"},
+    )  # fmt: skip
+    run_flow(core.uows, tenant, made.flow_id)
+    out = tmp_path / "separated.csv"
+    with core.uow(tenant) as uow:
+        export_inventory(uow, out, "csv")
+    text = out.read_text(encoding="utf-8-sig")
+    with out.open(encoding="utf-8-sig", newline="") as fh:  # read back as written: each value whole
+        notes = {r["hostname"]: r["description"] for r in csv.DictReader(fh)}
+    assert {value: notes[host] for value, host in hosts.items()} == SEPARATED
+    for guarded in SEPARATED.values():  # every text field is quoted, `;` ones included
+        assert '"' + guarded.replace('"', '""') + '"' in text, guarded
+    # opened with `;` (LibreOffice / Excel in many locales) or tab as the separator: no cell starts a
+    # formula, even once the spreadsheet trims spaces and quotes
+    for delimiter in (";", "\t"):
+        with out.open(encoding="utf-8-sig", newline="") as fh:
+            cells = [cell for row in csv.reader(fh, delimiter=delimiter) for cell in row]
+        bad = [c for c in cells if c.lstrip(' "').startswith(("=", "+", "-", "@")) and not _is_number(c)]
+        assert bad == [], (delimiter, bad)
+
+
+def test_csv_guard_covers_a_formula_after_leading_spaces_or_quotes() -> None:
+    """LibreOffice's "Trim spaces" import option would turn ` =1+1` into a formula."""
+    assert csv_safe(" =1+1") == "' =1+1" and csv_safe("\u00a0@SUM(A1)") == "'\u00a0@SUM(A1)"
+    assert csv_safe('"=1+1') == "'\"=1+1" and csv_safe("x =1+1") == "x =1+1" and csv_safe("") == ""
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True

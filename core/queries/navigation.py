@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.bootstrap import Core
+from core import tenancy
 from core.db.models import ImportFieldMapping, User
-from core.services import catalog, tenancy
-from core.uow import UnitOfWork
+from core.queries import catalog
+from core.uow import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,15 @@ class ClientNode:
     engagements: list[EngagementNode] = field(default_factory=list)
 
 
-def navigation(core: Core) -> list[ClientNode]:
+def navigation(uows: UnitOfWorkFactory) -> list[ClientNode]:
     """Client accounts → engagements → imports/flows, as the consultant may see them.
 
     One query for the engagements, then one per engagement for its imports: row-level security
     only shows an engagement's rows inside a unit of work acting for that engagement.
     """
     clients: dict[uuid.UUID, ClientNode] = {}
-    for ref in tenancy.list_engagements(core.sessions):
-        with core.uow(core.tenant_for(ref)) as uow:
+    for ref in tenancy.list_engagements(uows.sessions):
+        with uows(uows.tenant_for(ref)) as uow:
             imports = catalog.list_imports(uow)
         node = clients.get(ref.client_account_id)
         if node is None:
@@ -52,25 +52,25 @@ def navigation(core: Core) -> list[ClientNode]:
 
 
 def engagement_imports(
-    core: Core, client_account_id: uuid.UUID, engagement_id: uuid.UUID
+    uows: UnitOfWorkFactory, client_account_id: uuid.UUID, engagement_id: uuid.UUID
 ) -> list[catalog.ImportSummary]:
     """Imports of one engagement with their flows, newest first (the home screen's table)."""
     ref = tenancy.EngagementRef(client_account_id, "", engagement_id, "")
-    with core.uow(core.tenant_for(ref)) as uow:
+    with uows(uows.tenant_for(ref)) as uow:
         return catalog.list_imports(uow)
 
 
-def engagements(core: Core) -> list[tenancy.EngagementRef]:
+def engagements(uows: UnitOfWorkFactory) -> list[tenancy.EngagementRef]:
     """Engagements the consultant may see (wizard target picker)."""
-    return tenancy.list_engagements(core.sessions)
+    return tenancy.list_engagements(uows.sessions)
 
 
 def find_import(
-    core: Core, import_id: uuid.UUID
+    uows: UnitOfWorkFactory, import_id: uuid.UUID
 ) -> tuple[tenancy.EngagementRef, catalog.ImportSummary] | None:
     """The engagement and summary of one import (navigating to it from anywhere)."""
-    for ref in tenancy.list_engagements(core.sessions):
-        with core.uow(core.tenant_for(ref)) as uow:
+    for ref in tenancy.list_engagements(uows.sessions):
+        with uows(uows.tenant_for(ref)) as uow:
             for summary in catalog.list_imports(uow):
                 if summary.import_id == import_id:
                     return ref, summary

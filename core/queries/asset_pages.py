@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Text, and_, func, literal_column, or_, select
 
-from core.db.models import Asset, DataImport, ImportQualityReport, RawImportRecord
+from core.db.models import Asset, DataImport, ImportQualityReport
 from core.errors import UserInputError
 from core.inventory.query import QUERY_COLUMNS, AssetFilters, asset_conditions
 from core.uow import UnitOfWork
@@ -148,51 +148,18 @@ def reported_imports(uow: UnitOfWork) -> list[ReportedImport]:
 def conflict_cells(uow: UnitOfWork, conflicts: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     """The source column and raw cell behind each conflicting value of an asset.
 
-    `field_conflicts` names the record of every disagreeing value but not its cell; this finds it
-    the way the inventory's lineage does: the field's source columns in the mapping snapshot the
-    import's cleansing used (its quality report), the first non-empty cell among them (or the cell
-    of the field it was derived from). Returns `{(field, record_id): {source_column, raw_value}}`.
+    The inventory copies them into every value of `field_conflicts` from the lineage cleansing
+    recorded when it kept the value (`raw_import_records.cleansed_lineage`); this reads them from
+    there and looks nothing up again (`uow` stays for the front end's call). Returns
+    `{(field, record_id): {source_column, raw_value}}`; values with no recorded cell (an asset
+    inventoried before lineage was recorded) are left out.
     """
-    pairs = [
-        (name, str(v["record_id"]))
-        for name, conflict in conflicts.items()
-        for v in (conflict or {}).get("values") or []
-        if v.get("record_id")
-    ]
-    if not pairs:
-        return {}
-    records = {
-        str(rid): (iid, cells or [], data or {})
-        for rid, iid, cells, data in uow.session.execute(
-            select(
-                RawImportRecord.id,
-                RawImportRecord.data_import_id,
-                RawImportRecord.cells,
-                RawImportRecord.cleansed_data,
-            ).where(RawImportRecord.id.in_({uuid.UUID(r) for _n, r in pairs}))
-        )
-    }
-    snapshots = {
-        iid: sources or {}
-        for iid, sources in uow.session.execute(
-            select(ImportQualityReport.data_import_id, ImportQualityReport.report["field_sources"]).where(
-                ImportQualityReport.data_import_id.in_({r[0] for r in records.values()})
-            )
-        )
-    }
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for name, rid in pairs:
-        found = records.get(rid)
-        if found is None:
-            continue
-        iid, cells, data = found
-        via = (data.get("_derived") or {}).get(name) or name
-        column = raw = None
-        for src in snapshots.get(iid, {}).get(via) or []:
-            pos = src.get("position")
-            if isinstance(pos, int) and pos < len(cells):
-                column, raw = src.get("source_column"), cells[pos]
-                if raw is not None and str(raw).strip():
-                    break
-        out[(name, rid)] = {"source_column": column, "raw_value": raw}
+    for name, conflict in conflicts.items():
+        for v in (conflict or {}).get("values") or []:
+            if v.get("record_id") and "source_column" in v:
+                out[(name, str(v["record_id"]))] = {
+                    "source_column": v.get("source_column"),
+                    "raw_value": v.get("raw_value"),
+                }
     return out

@@ -1,0 +1,1 @@
+"""Demo data for trying the app: made through the real import, mapping and flow paths."""
