@@ -20,6 +20,7 @@ from desktop_app import credentials
 from desktop_app.error_dialog import install_excepthook
 from desktop_app.event_loop import close_event_loop, install_event_loop
 from desktop_app.identity_dialog import ask_identity_if_needed
+from desktop_app.logging_setup import configure_logging
 from desktop_app.settings_store import SettingsStore
 from desktop_app.task_manager import TaskManager
 from desktop_app.theme import apply_theme
@@ -110,6 +111,7 @@ def _quit_on_termination(window: MainWindow) -> None:
 
 
 def run(settings: Settings) -> int:
+    configure_logging(settings.data_dir)  # the CLI's log file (kept as is when `main` set it up)
     app = application()
     store = SettingsStore()
     apply_theme(app, store.theme)

@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable
 from types import TracebackType
 
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -58,14 +59,21 @@ def show_message(
     if details:
         box.setDetailedText(details)
     _open_dialogs.append(box)
-    box.finished.connect(lambda _result: _open_dialogs.remove(box) if box in _open_dialogs else None)
+    # finished, or deleted with its parent (a closed window) without ever finishing
+    box.finished.connect(lambda _result: _forget(box))
+    box.destroyed.connect(lambda *_: _forget(box))
     box.open()
     return box
 
 
+def _forget(box: QMessageBox) -> None:
+    if any(b is box for b in _open_dialogs):
+        _open_dialogs[:] = [b for b in _open_dialogs if b is not box]
+
+
 def open_dialogs() -> list[QMessageBox]:
-    """Error dialogs currently shown (tests look at these)."""
-    return list(_open_dialogs)
+    """Error dialogs currently shown (tests look at these); never one already deleted."""
+    return [b for b in _open_dialogs if shiboken6.isValid(b)]
 
 
 def install_excepthook(parent: Callable[[], QWidget | None]) -> None:

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from core.bootstrap import Core, bootstrap
+from core.changes import OpChanges
 from core.config import Identity, Settings
-from core.services import gui_queries
+from core.queries import navigation
 from desktop_app import screens as _screens  # noqa: F401  (registers the screens)
-from desktop_app.changes import OpChanges
 from desktop_app.error_dialog import show_error
 from desktop_app.screens.registry import Screen, ScreenContext, Selection, registered_screens, screen_class
 from desktop_app.settings_store import SettingsStore
@@ -258,11 +258,11 @@ class MainWindow(QMainWindow):
     # -- navigation ----------------------------------------------------------------------------
 
     def refresh_navigation(self) -> None:
-        QueryOp(self, gui_queries.navigation, label="Loading engagements").success(
+        QueryOp(self, lambda core: navigation.navigation(core.uows), label="Loading engagements").success(
             self._navigation_loaded
         ).run_in_background(self.tasks)
 
-    def _navigation_loaded(self, clients: list[gui_queries.ClientNode]) -> None:
+    def _navigation_loaded(self, clients: list[navigation.ClientNode]) -> None:
         self.sidebar.load(clients)
         sel = self.sidebar.current_selection()
         for screen in self._screens.values():
@@ -311,7 +311,12 @@ class MainWindow(QMainWindow):
         screen.on_shown()
 
     def _fill_screen_menu(self, screen: Screen) -> None:
-        self.screen_menu.clear()
+        # Not QMenu.clear(): it deletes actions it shows even when a screen owns them (the undo and
+        # redo actions QUndoStack created), so the next visit to that screen would crash.
+        for action in self.screen_menu.actions():
+            self.screen_menu.removeAction(action)
+            if action.isSeparator() and action.parent() is self.screen_menu:
+                action.deleteLater()
         actions = screen.menu_actions()
         self.screen_menu.setTitle(f"&{screen.title.split()[0]}" if actions else "&Edit")
         for action in actions:

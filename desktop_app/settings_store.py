@@ -10,8 +10,10 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QHeaderView, QSplitter, QWidget
 
+from core.mapping_review.types import DEFAULT_MIN_CONFIDENCE
+
 THEMES = ("light", "dark")
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = DEFAULT_MIN_CONFIDENCE  # one definition for the grid, auto-finish and the CLI
 
 
 class SettingsStore:

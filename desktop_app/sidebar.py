@@ -1,6 +1,6 @@
 """Sidebar: client accounts → engagements → imports (with their flows), fed by a core query.
 
-Why a model refresh that keeps state: the tree is rebuilt from `gui_queries.navigation` whenever a
+Why a model refresh that keeps state: the tree is rebuilt from `navigation.navigation` whenever a
 write touches engagements, imports or flows, and must keep the user's expansion and selection.
 """
 
@@ -10,7 +10,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeView, QWidget
 
-from core.services.gui_queries import ClientNode
+from core.queries.navigation import ClientNode
 from desktop_app.screens.registry import Selection
 from desktop_app.theme import colors
 

@@ -3,7 +3,7 @@
 Why: the window must never freeze and a decision must never be lost. Every database or long
 operation is submitted here through one of two builders (Anki's `QueryOp` / `CollectionOp`):
 
-    QueryOp(parent=self, op=lambda core: gui_queries.navigation(core)) \
+    QueryOp(parent=self, op=lambda core: navigation.navigation(core.uows)) \
         .success(self.model.load).run_in_background()
 
     CollectionOp(parent=self, op=lambda core: approve(core, ...)) \
@@ -23,7 +23,6 @@ import contextlib
 import itertools
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -34,8 +33,9 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from core.changes import NOTHING, OpChanges
 from core.errors import MigrationDiscoveryError, OperationCancelled
-from desktop_app.changes import NOTHING, OpChanges
+from core.progress import CancelToken, Progress
 from desktop_app.error_dialog import show_error
 
 if TYPE_CHECKING:  # the core is imported by whoever opens it; keeps start-up imports light
@@ -50,51 +50,6 @@ TaskState = Literal["queued", "running", "done", "failed", "cancelled"]
 #: Progress reaches the GUI thread at most this often (coalesced); keeps the GUI thread idle.
 PROGRESS_INTERVAL_S = 0.05
 READ_WORKERS = 3
-
-
-class CancelToken(threading.Event):
-    """Set from the GUI thread, polled by the worker; core long operations accept it as `cancel=`.
-
-    A `threading.Event` (what the core's phase runners take), plus readable helpers.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._callbacks: list[Callable[[], None]] = []
-        self._callbacks_lock = threading.Lock()
-
-    def set(self) -> None:
-        with self._callbacks_lock:
-            already = self.is_set()
-            super().set()
-            callbacks = [] if already else list(self._callbacks)
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:  # a failed interrupt must not hide the cancellation itself
-                log.exception("cancel callback failed")
-
-    def on_cancel(self, callback: Callable[[], None]) -> None:
-        """Run `callback` when cancelled (at once if already), e.g. to cancel a core token too."""
-        with self._callbacks_lock:
-            if not self.is_set():
-                self._callbacks.append(callback)
-                return
-        callback()
-
-    def cancel(self) -> None:
-        self.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self.is_set()
-
-    def is_cancelled(self) -> bool:
-        return self.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self.is_set():
-            raise OperationCancelled("cancelled")
 
 
 @dataclass(frozen=True)
@@ -169,32 +124,10 @@ class TaskContext:
         """Report progress (thread-safe, cheap: coalesced to a few updates per second)."""
         self._manager._report(self._handle, TaskProgress(done, total, text, rate))
 
-    def callback(self, *args: Any) -> None:
-        """A progress callback for any core signature: `(obj)`, `(done, total)`, `(stage, done, total)`."""
-        if len(args) == 1:
-            self.report(args[0])
-        elif len(args) == 2:
-            self.progress(int(args[0] or 0), int(args[1]) if args[1] else None)
-        elif len(args) >= 3:
-            self.progress(
-                int(args[1] or 0), int(args[2]) if args[2] else None, str(args[0]).replace("_", " ")
-            )
-
-    def report(self, value: object) -> None:
-        """Adapter for core progress objects (rows done / total / rate under various names)."""
-        done = _first_attr(value, ("rows_done", "done", "processed", "current", "rows"), 0)
-        total = _first_attr(value, ("total", "rows_total", "total_rows", "expected"), None)
-        rate = _first_attr(value, ("rate", "rows_per_second", "rows_per_sec"), None)
-        text = _first_attr(value, ("message", "text", "phase", "stage"), "")
-        self.progress(int(done or 0), int(total) if total else None, str(text or ""), rate)
-
-
-def _first_attr(value: object, names: tuple[str, ...], default: Any) -> Any:
-    for name in names:
-        found = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
-        if found is not None:
-            return found
-    return default
+    def report(self, snapshot: Progress) -> None:
+        """The core's progress protocol (`core.progress.ProgressFn`), adapted once for the GUI."""
+        text = snapshot.text or snapshot.stage.replace("_", " ")
+        self.progress(snapshot.done, snapshot.total, text, snapshot.rate or None)
 
 
 class TaskManager(QObject):

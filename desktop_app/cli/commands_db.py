@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from desktop_app.cli.output import print_json
+
 if TYPE_CHECKING:  # database modules load only when a db command runs (fast `--help`, `map suggest`)
     from desktop_app.cli.context import CommandContext
 
@@ -66,12 +68,11 @@ def validate(ctx: CommandContext) -> int:
 
 
 def seed_demo(ctx: CommandContext) -> int:
-    from core.services.demo_seed import seed_demo as run
+    from core.actions.admin import seed_demo as run
 
-    added = run(ctx.core())
+    core = ctx.core()
+    added = run(core.db, core.uows)
     if ctx.args.json:
-        from desktop_app.cli.main import print_json
-
         print_json({"added": added})
     else:
         print("demo data: " + ", ".join(f"{v} {k} added" for k, v in added.items()))
@@ -79,11 +80,10 @@ def seed_demo(ctx: CommandContext) -> int:
 
 
 def grant(ctx: CommandContext) -> int:
-    from core.services import tenancy
+    from core.actions.admin import grant_membership
 
-    db = ctx.database()
-    info = tenancy.grant(
-        db.admin_sessions(),
+    info = grant_membership(
+        ctx.database(),
         engagement_name=ctx.args.engagement,
         db_role=ctx.args.user,
         role=ctx.args.role,
@@ -97,11 +97,10 @@ def grant(ctx: CommandContext) -> int:
 
 
 def revoke(ctx: CommandContext) -> int:
-    from core.services import tenancy
+    from core.actions.admin import revoke_membership
 
-    db = ctx.database()
-    n = tenancy.revoke(
-        db.admin_sessions(),
+    n = revoke_membership(
+        ctx.database(),
         engagement_name=ctx.args.engagement,
         db_role=ctx.args.user,
         client_name=ctx.args.client,

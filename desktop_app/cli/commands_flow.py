@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
 from desktop_app.cli.commands_flow_run import register_run
 from desktop_app.cli.context import CommandContext
+from desktop_app.cli.output import print_json
 
 # core.flows (SQLAlchemy) is imported inside the handlers: `--help` and other commands stay fast.
 
@@ -38,13 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cleanup)
 
 
-def _print_json(data: object) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
-
-
 def _status_text(data: dict[str, Any]) -> str:
-    from core.flows.phases import PHASE_FLAG_MAP, PHASES
+    from core.phases import PHASE_FLAG_MAP, PHASES
 
     lines = [
         f"flow {data['flow_id']}",
@@ -61,32 +55,35 @@ def _status_text(data: dict[str, Any]) -> str:
         lines.append(f"  error in {err.get('phase') or '?'}: {err.get('message')}")
         if details.get("recovery_hint"):
             lines.append(f"    {details.get('error_class', '')}: {details['recovery_hint']}")
+    run_next = (data.get("actions") or {}).get("run_next") or {}
+    if run_next and not run_next.get("allowed"):
+        lines.append(f"  next: {run_next.get('reason')}")
+    elif run_next:
+        lines.append("  next: `migration-discovery flow run FLOW_ID` runs the next phase")
     return "\n".join(lines)
 
 
 def status(ctx: CommandContext) -> int:
-    from core.flows import flow_status, locate_flow
+    from core.flows import locate_flow
+    from core.pipeline import flow_status
 
-    core = ctx.core()
-    tenant = locate_flow(core, ctx.args.flow_id)
-    with core.uow(tenant) as uow:
-        data = flow_status(uow, ctx.args.flow_id)
+    uows = ctx.core().uows
+    data = flow_status(uows, locate_flow(uows, ctx.args.flow_id), ctx.args.flow_id)
     if ctx.args.json:
-        _print_json(data)
+        print_json(data)
     else:
         print(_status_text(data))
     return 0
 
 
 def timeline(ctx: CommandContext) -> int:
-    from core.flows import flow_timeline, locate_flow
+    from core.flows import locate_flow
+    from core.pipeline import flow_timeline
 
-    core = ctx.core()
-    tenant = locate_flow(core, ctx.args.flow_id)
-    with core.uow(tenant) as uow:
-        data = flow_timeline(uow, ctx.args.flow_id)
+    uows = ctx.core().uows
+    data = flow_timeline(uows, locate_flow(uows, ctx.args.flow_id), ctx.args.flow_id)
     if ctx.args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     print(f"{data['flow_name']} ({data['flow_id']}): {data['status']}, {data['progress_percentage']:g}%")
     for ph in data["phases"]:
@@ -100,13 +97,14 @@ def timeline(ctx: CommandContext) -> int:
 
 
 def cleanup(ctx: CommandContext) -> int:
-    from core.flows.retention import cleanup_flows, cleanup_summary
+    from core.actions.flows import cleanup_flows
+    from core.flows.retention import cleanup_summary
 
     report = cleanup_flows(
-        ctx.core(), older_than_days=ctx.args.older_than, apply=ctx.args.apply, client=ctx.args.client
-    )
+        ctx.core().uows, older_than_days=ctx.args.older_than, apply=ctx.args.apply, client=ctx.args.client
+    ).value
     if ctx.args.json:
-        _print_json({**cleanup_summary(report), "flows": [vars(i) for i in report.items]})
+        print_json({**cleanup_summary(report), "flows": [vars(i) for i in report.items]})
         return 0
     verb = {
         "archive": "archived" if report.applied else "would archive",

@@ -2,39 +2,36 @@
 
 Registered into the `flow` group by `commands_flow` (`register_run`). Refuses with exit code 2
 while column mappings are pending; prints the flow status of the contract (plus a `run` key
-saying which phases ran and any notes, e.g. phases that have no engine yet).
+saying which phases ran and any notes, e.g. phases that have no engine yet). Cleansing's summary
+counts the invalid records per rule (`invalid_by_rule`, also printed as a line of the text output).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
+from desktop_app.cli.output import print_json
+
 if TYPE_CHECKING:  # core loads only when the command runs (fast `--help`)
     from desktop_app.cli.context import CommandContext
 
-PHASE_NAMES = (
-    "data_import",
-    "field_mapping",
-    "data_cleansing",
-    "asset_inventory",
-    "dependency_analysis",
-    "tech_debt_assessment",
-)
+from core.phases import PHASES as PHASE_NAMES  # no database layer: `--help` stays fast
 
 
 def register_run(fsub: argparse._SubParsersAction) -> None:
-    p = fsub.add_parser("run", help="run the flow's pending phases headless (cleansing, inventory)")
+    p = fsub.add_parser(
+        "run", help="run the flow's pending phases headless (cleansing, inventory, dependencies, tech debt)"
+    )
     p.add_argument("flow_id", metavar="FLOW_ID")
     p.add_argument(
         "--through",
-        default="asset_inventory",
+        default=PHASE_NAMES[-1],
         choices=PHASE_NAMES,
         metavar="PHASE",
-        help="stop after this phase (default asset_inventory)",
+        help=f"stop after this phase (default {PHASE_NAMES[-1]}: the whole discovery flow)",
     )
     p.add_argument("--rerun", action="store_true", help="also re-run completed cleansing/inventory")
     p.add_argument("--json", action="store_true", help="print the flow status JSON of the contract")
@@ -42,28 +39,27 @@ def register_run(fsub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: CommandContext) -> int:
-    import threading
-
     from core.flows import locate_flow
-    from core.inventory.phases import run_flow
+    from core.pipeline import run_flow
+    from core.progress import CancelToken, Progress
 
     core = ctx.core()
-    tenant = locate_flow(core, ctx.args.flow_id)
-    cancel = threading.Event()
+    tenant = locate_flow(core.uows, ctx.args.flow_id)
+    cancel = CancelToken()
     last: dict[str, int] = {}
 
-    def progress(phase: str, done: int, total: int) -> None:
-        if ctx.args.verbose and (done == total or done - last.get(phase, 0) >= 20000):
-            last[phase] = done
-            print(f"{phase}: {done}/{total}", file=sys.stderr)
+    def progress(p: Progress) -> None:
+        if ctx.args.verbose and (p.done == p.total or p.done - last.get(p.stage, 0) >= 20000):
+            last[p.stage] = p.done
+            print(f"{p.stage}: {p.done}/{p.total}", file=sys.stderr)
 
     def interrupt(_sig: int, _frame: Any) -> None:
-        cancel.set()
+        cancel.cancel()
 
     previous = signal.signal(signal.SIGINT, interrupt)
     try:
         result = run_flow(
-            core,
+            core.uows,
             tenant,
             ctx.args.flow_id,
             through=ctx.args.through,
@@ -76,13 +72,18 @@ def run(ctx: CommandContext) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if ctx.args.json:
-        json.dump({**result.status, "run": result.to_dict()}, sys.stdout, ensure_ascii=False, default=str)
-        sys.stdout.write("\n")
+        print_json({**result.status, "run": result.to_dict()})
         return 0
     status = result.status
-    ran = ", ".join(result.phases_run) or "nothing (no pending phase)"
-    print(f"flow {status['flow_id']}: ran {ran}")
+    if result.phases_run:
+        print(f"flow {status['flow_id']}: ran {', '.join(result.phases_run)}")
+    else:
+        why = status["actions"]["run_next"]["reason"] or "no pending phase"
+        print(f"flow {status['flow_id']}: ran nothing ({why})")
     print(f"  status {status['status']}, phase {status['current_phase']}, {status['progress_percentage']:g}%")
     for phase, summary in result.summaries.items():
         print(f"  {phase}: " + ", ".join(f"{k} {v}" for k, v in summary.items() if not isinstance(v, dict)))
+        by_rule = summary.get("invalid_by_rule") or {}
+        if by_rule:
+            print("    invalid records by rule: " + ", ".join(f"{rule} {n:,}" for rule, n in by_rule.items()))
     return 0

@@ -8,13 +8,13 @@ source column, in file order). Bad input exits 2 with one message on stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from core.errors import UserInputError
+from desktop_app.cli.output import print_json
 
 SAMPLE_ROWS = 200
 
@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     from desktop_app.cli.commands_map_review import register_review  # accept/generate/list/finish
 
     register_review(msub)
+    from desktop_app.cli.commands_map_memory import register_memory  # forget
+
+    register_memory(msub)
 
 
 def read_columns(path: str, sheet: str | None) -> list[tuple[str, list[str]]]:
@@ -101,8 +104,7 @@ def suggest(ctx: Any) -> int:
         print(f"error: {exc.describe()}", file=sys.stderr)
         return 2
     if args.json:
-        json.dump(result, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(result)
     else:
         print(_text(result))
     return 0

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from core.errors import UserInputError
 from desktop_app.cli.context import CommandContext
+from desktop_app.cli.output import print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: CommandContext) -> int:
-    from core.flows.reconcile import reconcile, write_report  # SQLAlchemy: only when run
+    from core.actions.flows import reconcile  # SQLAlchemy: only when run
+    from core.flows.reconcile import write_report
 
     path = ctx.args.report
     try:
@@ -33,12 +33,11 @@ def run(ctx: CommandContext) -> int:
         raise UserInputError(
             f"cannot write the report ({exc.strerror or exc})", file=path, hint="choose another --report path"
         ) from exc
-    report = reconcile(ctx.core(), apply=ctx.args.apply, client=ctx.args.client)
+    report = reconcile(ctx.core().uows, apply=ctx.args.apply, client=ctx.args.client).value
     write_report(report, path)
     summary = {**report.summary(), "report": path}
     if ctx.args.json:
-        json.dump(summary, sys.stdout)
-        sys.stdout.write("\n")
+        print_json(summary)
         return 0
     mode = "applied" if report.applied else "dry run (pass --apply to repair)"
     print(

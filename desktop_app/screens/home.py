@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.services import catalog, gui_queries
-from desktop_app.changes import OpChanges
+from core.changes import OpChanges
+from core.queries import catalog, navigation
 from desktop_app.screens.registry import Screen, ScreenContext, Selection, register_screen
 from desktop_app.task_manager import QueryOp
 
@@ -109,7 +109,7 @@ class HomeScreen(Screen):
         client_id, engagement_id = sel.client_account_id, sel.engagement_id
         QueryOp(
             self,
-            lambda core: gui_queries.engagement_imports(core, client_id, engagement_id),
+            lambda core: navigation.engagement_imports(core.uows, client_id, engagement_id),
             label="Loading imports",
         ).success(lambda rows: self._loaded(sel, rows)).run_in_background(self.ctx.tasks)
 

@@ -29,7 +29,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
-from desktop_app.changes import OpChanges
+from core.changes import OpChanges
 
 if TYPE_CHECKING:
     from desktop_app.settings_store import SettingsStore

@@ -7,8 +7,9 @@ while the import is still running (it cancels first).
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QStandardItem, QStandardItemModel
@@ -20,19 +21,23 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QRadioButton,
     QSpinBox,
     QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizard,
     QWizardPage,
 )
 
+from core import tenancy
 from core.errors import OperationCancelled
-from core.services import gui_queries, tenancy
+from core.queries import navigation
 from desktop_app.error_dialog import describe
 from desktop_app.screens.registry import Selection
 from desktop_app.settings_store import SettingsStore
@@ -40,10 +45,16 @@ from desktop_app.task_manager import CollectionOp, QueryOp, TaskHandle, TaskMana
 from desktop_app.wizard import service
 from desktop_app.wizard.service import ImportOutcome, Preview, ReadOptions, Target
 
+if TYPE_CHECKING:
+    from core.imports import DuplicateImport
+
 PAGE_FILE, PAGE_SHEET, PAGE_PREVIEW, PAGE_TARGET, PAGE_IMPORT = range(5)
-FILE_FILTER = "Inventory exports (*.csv *.tsv *.txt *.xlsx *.xlsm *.json *.zip);;All files (*)"
+FILE_FILTER = (
+    "Inventory exports (*.csv *.tsv *.txt *.xlsx *.xlsm *.json *.jsonl *.ndjson *.zip);;All files (*)"
+)
 DELIMITERS = ((",", "Comma ,"), (";", "Semicolon ;"), ("\t", "Tab"), ("|", "Pipe |"))
-ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16", "mac_roman")
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-8-replace", "cp1252", "latin-1", "utf-16", "mac_roman")
+"""utf-8-replace: UTF-8 with invalid bytes replaced by U+FFFD (offered when a file is damaged UTF-8)."""
 
 
 class FilePage(QWizardPage):
@@ -101,6 +112,7 @@ class FilePage(QWizardPage):
             self.w.path = path
             self.w.options = ReadOptions()
             self.w.preview = None
+            self.w.rvtools = False
         self.w.store.last_directory = str(Path(path).parent)
         return True
 
@@ -110,7 +122,12 @@ class FilePage(QWizardPage):
 
 
 class SheetPage(QWizardPage):
-    """Sheet (workbook), member (ZIP) or array (JSON) choice; skipped for plain CSV files."""
+    """Sheet (workbook), member (ZIP) or array (JSON) choice; skipped for plain CSV files.
+
+    The sheet list shows each sheet's rows. A whole RVTools export (recognised by its sheets and
+    vMetaData) is offered as one import — vInfo with its disks, partitions, NICs, snapshots, tools,
+    hosts and clusters — checked by default; unchecked, one sheet is imported as before.
+    """
 
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__()
@@ -119,15 +136,40 @@ class SheetPage(QWizardPage):
         self.setSubTitle("The workbook has several sheets; RVTools' vInfo or the largest is preselected.")
         self.sheet = QComboBox()
         self.sheet.setObjectName("wizardSheet")
+        self.whole = QCheckBox("Import the whole RVTools export as one import (vInfo and its detail sheets)")
+        self.whole.setToolTip(
+            "Each VM's disks, partitions, network adapters, snapshots, VMware Tools, host and cluster are "
+            "stored with the import and joined to the VM when the inventory runs"
+        )
+        self.whole.setObjectName("wizardWholeRvtools")
+        self.whole.setVisible(False)
+        self.whole.toggled.connect(self._whole_toggled)
+        self.sheets = QTreeWidget()
+        self.sheets.setObjectName("wizardSheetList")
+        self.sheets.setColumnCount(3)
+        self.sheets.setHeaderLabels(["Sheet", "Rows", "Imported as"])
+        self.sheets.setRootIsDecorated(False)
+        self.sheets.setUniformRowHeights(True)
+        self.sheets.setColumnWidth(0, 200)
+        self.sheets.setColumnWidth(1, 90)
+        self.sheets.itemClicked.connect(self._sheet_clicked)
         self.status = QLabel("Reading the workbook…")
+        self.status.setWordWrap(True)
         form = QFormLayout(self)
         form.addRow("Sheet", self.sheet)
+        form.addRow(self.whole)
+        form.addRow(self.sheets)
         form.addRow(self.status)
         self._ready = False
+        self._found: service.RVToolsFound | None = None
+        self.sheet.currentTextChanged.connect(lambda _t: self._mark_use())
 
     def initializePage(self) -> None:
         self._ready = False
+        self._found = None
         self.sheet.clear()
+        self.sheets.clear()
+        self.whole.setVisible(False)
         self.status.setText("Reading the workbook…")
         self.w.load_preview(ReadOptions(), self._loaded)
 
@@ -135,12 +177,71 @@ class SheetPage(QWizardPage):
         if error is not None or preview is None:
             self.status.setText(f"Cannot read this file: {describe(error)[0] if error else ''}")
             return
-        self.sheet.addItems(preview.sheets or ([preview.sheet] if preview.sheet else []))
+        names = preview.sheets or ([preview.sheet] if preview.sheet else [])
+        self.sheet.addItems(names)
         if preview.sheet:
             self.sheet.setCurrentText(preview.sheet)
-        self.status.setText(f"{len(preview.sheets)} sheet(s); detected: {preview.sheet or '—'}")
+        for name in names:
+            rows = preview.sheet_rows.get(name)
+            item = QTreeWidgetItem([name, "" if rows is None else f"{max(rows - 1, 0):,}", ""])
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.sheets.addTopLevelItem(item)
+        self._found = preview.rvtools
+        text = f"{len(preview.sheets)} sheet(s); detected: {preview.sheet or '—'}"
+        if self._found is not None:
+            text = (
+                f"<b>{html.escape(self._found.source_system)}</b>: vInfo and "
+                f"{len(self._found.detail_sheets)} detail sheet(s)"
+                + (
+                    f"; not in the workbook: {', '.join(self._found.missing_sheets)}"
+                    if self._found.missing_sheets
+                    else ""
+                )
+            )
+            self.whole.setVisible(True)
+            self.whole.setChecked(True)
+            self._whole_toggled(True)
+        self.status.setText(text)
+        self._mark_use()
         self._ready = True
         self.completeChanged.emit()
+
+    def _whole_toggled(self, on: bool) -> None:
+        if on and self._found is not None:
+            self.sheet.setCurrentText(self._found.main_sheet)
+        self.sheet.setEnabled(not (on and self._found is not None))
+        self._mark_use()
+
+    def _sheet_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if self.sheet.isEnabled():
+            self.sheet.setCurrentText(item.text(0))
+
+    def _mark_use(self) -> None:
+        """The "Imported as" column: the chosen sheet, or vInfo and the detail sheets."""
+        whole = self.whole_export
+        details = set(self._found.detail_sheets) if self._found is not None and whole else set()
+        for i in range(self.sheets.topLevelItemCount()):
+            item = self.sheets.topLevelItem(i)
+            name = item.text(0)
+            if name == self.sheet.currentText():
+                use = "the import's table" + (" (VMs)" if whole else "")
+            elif name in details:
+                use = "details of the VMs"
+            else:
+                use = ""
+            item.setText(2, use)
+
+    @property
+    def whole_export(self) -> bool:
+        """The consultant imports the whole RVTools export (offered, and left checked)."""
+        return self._found is not None and self.whole.isChecked()
+
+    def row_counts(self) -> dict[str, str]:
+        """Sheet -> rows as the list shows them (tests)."""
+        return {
+            self.sheets.topLevelItem(i).text(0): self.sheets.topLevelItem(i).text(1)
+            for i in range(self.sheets.topLevelItemCount())
+        }
 
     def isComplete(self) -> bool:
         return self._ready
@@ -150,6 +251,7 @@ class SheetPage(QWizardPage):
         if sheet != self.w.options.sheet:
             self.w.options = ReadOptions(sheet=sheet)
             self.w.preview = None
+        self.w.rvtools = self.whole_export
         return True
 
     def nextId(self) -> int:
@@ -218,9 +320,16 @@ class PreviewPage(QWizardPage):
         self.w.load_preview(self.w.options, self._show)
 
     def _reread(self) -> None:
-        if self._filling or self.w.preview is None:
+        if self._filling:
             return
         p = self.w.preview
+        if p is None:  # the file could not be read: let a corrected encoding try again
+            options = ReadOptions(
+                sheet=self.w.options.sheet, encoding=self.encoding.currentText().strip() or None
+            )
+            if options.encoding != self.w.options.encoding:
+                self.set_options(options)
+            return
         options = ReadOptions(
             sheet=self.w.options.sheet,
             encoding=self.encoding.currentText().strip() or None,
@@ -265,7 +374,7 @@ class PreviewPage(QWizardPage):
                 self.delimiter.setCurrentIndex(idx)
             self.delimiter.setEnabled(text_like)
             self.header_row.setValue(preview.header_row or 1)
-            self.header_row.setEnabled(preview.format != "json")
+            self.header_row.setEnabled(preview.format not in ("json", "jsonl"))
         finally:
             self._filling = False
         self.model.clear()
@@ -286,6 +395,9 @@ class PreviewPage(QWizardPage):
             f"<b>{preview.header_row or '—'}</b>"
             + (f" · sheet <b>{preview.sheet}</b>" if preview.sheet else "")
             + ("<br/>" + "; ".join(preview.notes) if preview.notes else "")
+            + "".join(
+                f"<br/><span style='color:#b45309'>Warning: {html.escape(w)}</span>" for w in preview.warnings
+            )
         )
         self._ready = bool(preview.columns)
         self.completeChanged.emit()
@@ -346,7 +458,7 @@ class TargetPage(QWizardPage):
         self.refs: list[tenancy.EngagementRef] = []
 
     def initializePage(self) -> None:
-        QueryOp(self, gui_queries.engagements, label="Loading engagements").success(
+        QueryOp(self, lambda core: navigation.engagements(core.uows), label="Loading engagements").success(
             self._loaded
         ).run_in_background(self.w.tasks)
 
@@ -429,6 +541,25 @@ class ImportPage(QWizardPage):
         return -1
 
 
+def summary_text(outcome: ImportOutcome) -> str:
+    """What the import brought: rows, skipped rows, columns with a suggested target and — apart —
+    those without one (they are left unmapped unless the consultant picks a target)."""
+    errors = f" · {len(outcome.errors)} row(s) skipped" if outcome.errors else ""
+    no_target = (
+        f"; {outcome.no_target} column{'s have' if outcome.no_target != 1 else ' has'} no target"
+        if outcome.no_target
+        else ""
+    )
+    details = ""
+    if outcome.details is not None:
+        sheets = ", ".join(f"{s['sheet']} {s['rows']:,}" for s in outcome.details.get("sheets") or [])
+        details = f" and {outcome.details.get('detail_rows', 0):,} detail rows ({sheets})"
+    return (
+        f"Imported {outcome.rows:,} rows{details}{errors}; {outcome.with_target} columns have suggested "
+        f"targets{no_target}. Click “Review mappings” to decide them."
+    )
+
+
 class ImportWizard(QWizard):
     """Opened with `open()`; emits `import_finished(Selection)` to land on the mapping review."""
 
@@ -451,11 +582,16 @@ class ImportWizard(QWizard):
         self.selection = selection or Selection()
         self.path = ""
         self.options = ReadOptions()
+        self.rvtools = False
+        """Import the whole RVTools export as one (chosen on the sheet page)."""
         self.preview: Preview | None = None
         self.target: Target | None = None
         self.outcome: ImportOutcome | None = None
         self.import_task: TaskHandle | None = None
+        self.duplicate_question: QMessageBox | None = None
+        """Open while the consultant decides whether to import an already imported file again."""
         self._close_after_cancel = False
+        self._progress_connected = False
         self.file_page = FilePage(self)
         self.sheet_page = SheetPage(self)
         self.preview_page = PreviewPage(self)
@@ -495,27 +631,32 @@ class ImportWizard(QWizard):
 
     # -- import ------------------------------------------------------------------------------------
 
-    def start_import(self) -> None:
+    def start_import(self, *, allow_duplicate: bool = False) -> None:
+        """Run the import; the core refuses a file this engagement already has, and `_failed` asks."""
         if self.import_task is not None or self.outcome is not None or self.target is None:
             return
-        path, options, target = self.path, self.options, self.target
+        path, options, target, whole = self.path, self.options, self.target, self.rvtools
         self.import_page.label.setText(
-            f"Importing {Path(path).name} into {target.client_name} / {target.engagement_name}…"
+            f"Importing {Path(path).name}{' (the whole RVTools export)' if whole else ''} into "
+            f"{target.client_name} / {target.engagement_name}…"
         )
         self.import_page.bar.setRange(0, 0)
         self.import_task = (
             CollectionOp(
                 self,
-                lambda core, ctx: service.run_import(core, ctx, path, options, target),
+                lambda core, ctx: service.run_import(
+                    core, ctx, path, options, target, allow_duplicate=allow_duplicate, rvtools=whole
+                ),
                 label=f"Importing {Path(path).name}",
             )
-            .changes(_import_changes)
             .with_progress()
             .success(self._imported)
             .failure(self._failed)
             .run_in_background(self.tasks)
         )
-        self.tasks.task_progress.connect(self._progress)
+        if not self._progress_connected:  # once: a confirmed duplicate starts the import again
+            self.tasks.task_progress.connect(self._progress)
+            self._progress_connected = True
 
     def _progress(self, handle: TaskHandle) -> None:
         if handle is not self.import_task or handle.progress is None:
@@ -533,11 +674,7 @@ class ImportWizard(QWizard):
         self.outcome = outcome
         self.import_page.bar.setRange(0, 1)
         self.import_page.bar.setValue(1)
-        errors = f" · {len(outcome.errors)} row(s) skipped" if outcome.errors else ""
-        self.import_page.label.setText(
-            f"Imported {outcome.rows:,} rows{errors}; {outcome.suggestions} columns have suggested targets. "
-            "Click “Review mappings” to decide them."
-        )
+        self.import_page.label.setText(summary_text(outcome))
         self.import_page.cancel.setEnabled(False)
         self.import_page.completeChanged.emit()
         if self._close_after_cancel:
@@ -547,6 +684,11 @@ class ImportWizard(QWizard):
         self.import_task = None
         self.import_page.bar.setRange(0, 1)
         self.import_page.bar.setValue(0)
+        from core.imports import DuplicateImport  # the core's imports are loaded on first use
+
+        if isinstance(exc, DuplicateImport) and exc.earlier and not self._close_after_cancel:
+            self._ask_duplicate(exc)
+            return
         if isinstance(exc, OperationCancelled):
             self.import_page.label.setText("The import was cancelled; nothing was kept.")
         else:
@@ -558,6 +700,49 @@ class ImportWizard(QWizard):
         self.import_page.cancel.setEnabled(False)
         if self._close_after_cancel:
             super().reject()
+
+    def _ask_duplicate(self, exc: DuplicateImport) -> None:
+        """Nothing was imported yet: ask (non-blocking) whether to import the same file again."""
+        last = exc.earlier[0]
+        when = (
+            last.completed_at.astimezone().strftime("%d %b %Y at %H:%M")
+            if last.completed_at
+            else "an earlier date"
+        )
+        name = Path(self.path).name
+        more = len(exc.earlier) - 1
+        already = (
+            f"{name} was already imported into this engagement on {when} as {last.filename} "
+            f"({last.rows:,} rows)"
+            + (f", and {more} more time{'s' if more != 1 else ''} before" if more else "")
+        )
+        self.import_page.label.setText(already + ". Nothing has been imported yet.")
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Already imported",
+            already + ". Import it again?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("duplicateImportQuestion")
+        box.setInformativeText(
+            "Importing it again makes a second import with its own discovery flow; its servers then come "
+            "from both imports."
+        )
+        box.button(QMessageBox.StandardButton.Yes).setText("Import again")
+        box.button(QMessageBox.StandardButton.No).setText("Don't import")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(lambda result: self._duplicate_answered(result, already))
+        self.duplicate_question = box
+        box.open()  # never exec() inside the event loop's callbacks (qasync #59)
+
+    def _duplicate_answered(self, result: int, already: str) -> None:
+        self.duplicate_question = None
+        if result == QMessageBox.StandardButton.Yes:
+            self.start_import(allow_duplicate=True)
+            return
+        self.import_page.label.setText(already + ". It was not imported again.")
+        self.import_page.cancel.setEnabled(False)
 
     def cancel_import(self) -> None:
         if self.import_task is not None:
@@ -586,16 +771,3 @@ class ImportWizard(QWizard):
                     o.flow_id,
                 )
             )
-
-
-def _import_changes(outcome: ImportOutcome) -> Any:
-    from desktop_app.changes import OpChanges, ids
-
-    return OpChanges(
-        engagements=True,
-        imports=True,
-        flows=True,
-        mappings=True,
-        import_ids=ids(outcome.import_id),
-        flow_ids=ids(outcome.flow_id),
-    )

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 from core import mapping_review
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
 from core.db.models import DataImport, RawImportRecord
 from core.flows import create_discovery_flow, flow_status, mark_import_completed
@@ -67,8 +68,7 @@ def make_import(
         uow.commit()
         import_id, flow_id = imp.id, flow.id
     if suggest:
-        with core.uow(tenant) as uow:
-            mapping_review.generate_suggestions(uow, import_id, use_semantic=False)
+        mapping_actions.generate_suggestions(core.uows, tenant, import_id, use_semantic=False)
     return import_id, flow_id
 
 
@@ -80,4 +80,4 @@ def rows_by_source(core: Core, tenant: Tenant, import_id: uuid.UUID) -> dict[str
 
 def status_of(core: Core, tenant: Tenant, flow_id: uuid.UUID) -> dict[str, object]:
     with core.uow(tenant) as uow:
-        return flow_status(uow, flow_id, write_through=False)
+        return flow_status(uow, flow_id)

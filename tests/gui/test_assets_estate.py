@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from inventory.builders import Made, make_import  # tests/inventory: the same import set-up
 
 from core.bootstrap import Core
-from core.inventory.phases import run_flow
-from core.services.tenancy import EngagementRef
+from core.pipeline import run_flow
+from core.tenancy import EngagementRef
 from core.uow import Tenant
 from desktop_app.screens.registry import Selection
 
@@ -140,12 +140,12 @@ def build_asset_estate(core: Core, engagement: EngagementRef) -> AssetEstate:
          "Criticality": "business_criticality", "Disk (GB)": "storage_gb"},
     )  # fmt: skip
     for made in (cmdb, rvtools, sheet):
-        run_flow(core, tenant, made.flow_id)
+        run_flow(core.uows, tenant, made.flow_id)
     return AssetEstate(engagement, tenant, cmdb, rvtools, sheet)
 
 
 def new_engagement(core: Core, label: str) -> EngagementRef:
-    from core.services import tenancy
+    from core import tenancy
 
     suffix = uuid.uuid4().hex[:8]
     return tenancy.ensure_engagement(

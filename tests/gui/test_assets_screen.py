@@ -20,10 +20,10 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from core.bootstrap import Core
+from core.changes import OpChanges
 from core.cleansing import quality_report
 from core.db.models import DataImport, RawImportRecord
 from core.inventory import count_assets
-from desktop_app.changes import OpChanges
 from desktop_app.main_window import MainWindow
 from desktop_app.screens.assets import quality_data
 from desktop_app.screens.assets.column_chooser import COLUMNS_KEY, WIDTHS_KEY
@@ -231,7 +231,7 @@ def test_merge_review_merges_and_the_table_refreshes(
     keep = uuid.UUID(tab.keep.currentData())
     tab.merge_button.click()
     box = tab._confirm
-    assert box is not None and box.isVisible() and "cannot be undone" in box.informativeText()
+    assert box is not None and box.isVisible() and "can be undone" in box.informativeText()
     box.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: screen.model.rowCount() == before - 1 and screen.model.is_loaded, timeout=10_000)
     qtbot.waitUntil(lambda: tab.loaded and not tab.groups)

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
+from sqlalchemy import text
 
 from core.bootstrap import Core
-from core.services.tenancy import EngagementRef
+from core.tenancy import EngagementRef
 from desktop_app.screens.registry import Selection
 from desktop_app.settings_store import SettingsStore
 from desktop_app.task_manager import TaskManager
@@ -176,3 +177,75 @@ def test_workbooks_get_a_sheet_page(
     qtbot.waitUntil(wizard.preview_page.isComplete)
     assert wizard.preview is not None and wizard.preview.columns == ["Host", "CPU"]
     assert not wizard.preview_page.delimiter.isEnabled()
+
+
+def test_importing_a_file_again_asks_first_and_imports_on_yes(
+    qtbot: QtBot,
+    tasks: TaskManager,
+    store: SettingsStore,
+    core: Core,
+    engagement: EngagementRef,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from core.imports import import_file
+    from desktop_app.error_dialog import open_dialogs
+
+    monkeypatch.setenv("MD_NO_SEMANTIC", "1")
+    tenant = core.tenant_for(engagement)
+    path = write_csv(tmp_path / "servers.csv", n=25)
+    first = import_file(core.uows, tenant, path)
+
+    def imports() -> list[tuple[str, str]]:
+        with core.uow(tenant) as uow:
+            rows = uow.session.execute(text("SELECT filename, status FROM data_imports ORDER BY created_at"))
+            return [(r.filename, r.status) for r in rows]
+
+    wizard = ImportWizard(tasks, store, Selection())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.path = str(path)
+    wizard.target = service.Target(engagement.client_name, engagement.engagement_name, engagement)
+
+    wizard.start_import()  # the core refuses it before reading a row; the wizard asks
+    qtbot.waitUntil(lambda: wizard.duplicate_question is not None, timeout=30_000)
+    box = wizard.duplicate_question
+    assert box is not None and box.isVisible() and box.objectName() == "duplicateImportQuestion"
+    assert "servers.csv was already imported into this engagement on " in box.text()
+    assert "as servers.csv (25 rows). Import it again?" in box.text()
+    assert wizard.outcome is None and imports() == [("servers.csv", "completed")]  # nothing recorded
+    assert not open_dialogs()  # a question, not an error dialog
+    box.button(QMessageBox.StandardButton.No).click()
+    assert wizard.duplicate_question is None and wizard.import_task is None
+    assert "It was not imported again" in wizard.import_page.label.text()
+    assert imports() == [("servers.csv", "completed")]
+
+    wizard.start_import()
+    qtbot.waitUntil(lambda: wizard.duplicate_question is not None, timeout=30_000)
+    assert wizard.duplicate_question is not None
+    wizard.duplicate_question.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: wizard.outcome is not None, timeout=30_000)
+    outcome = wizard.outcome
+    assert outcome is not None and outcome.rows == 25 and outcome.import_id != first.import_id
+    assert "Imported 25 rows" in wizard.import_page.label.text()
+    assert imports() == [("servers.csv", "completed"), ("servers.csv", "completed")]
+
+
+def test_a_jsonl_file_goes_straight_to_the_preview(
+    qtbot: QtBot, tasks: TaskManager, store: SettingsStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "servers.jsonl"
+    path.write_text('{"Hostname": "srv01", "CPU": 4}\n\n{"Hostname": "srv02", "RAM GB": 16}\n')
+    wizard = ImportWizard(tasks, store, Selection())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(path))
+    wizard.next()
+    assert wizard.currentId() == PAGE_PREVIEW  # one table: no sheet page
+    page = wizard.preview_page
+    qtbot.waitUntil(page.isComplete)
+    assert wizard.preview is not None and wizard.preview.format == "jsonl"
+    assert wizard.preview.columns == ["Hostname", "CPU", "RAM GB"]
+    assert page.model.rowCount() == 2 and not page.header_row.isEnabled()

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from core.bootstrap import Core
 from core.config import Identity, load_settings
-from core.services.tenancy import EngagementRef
+from core.tenancy import EngagementRef
 from core.uow import Tenant
 from desktop_app import app as app_module
 from desktop_app.main_window import MainWindow
@@ -54,7 +54,7 @@ def test_sidebar_lists_imports_and_selecting_one_opens_its_timeline(
 def test_a_write_elsewhere_refreshes_the_sidebar(
     qtbot: QtBot, window: MainWindow, core: Core, tenant: Tenant, tasks: TaskManager
 ) -> None:
-    from desktop_app.changes import OpChanges
+    from core.changes import OpChanges
 
     import_id, _ = make_import(core, tenant, filename="late.csv", suggest=False)
     tasks.operation_did_execute.emit(OpChanges(imports=True), None)

@@ -41,7 +41,7 @@ def test_model_roles_and_counts(qapp: object) -> None:
     idx = model.index(1, COL_STATUS)
     assert idx.data() == "Approved" and idx.data(STATUS_ROLE) == "approved"
     assert model.index(2, COL_TARGET).data() == "(unmapped)"
-    assert model.index(3, COL_TARGET).data() == "(no match)"
+    assert model.index(3, COL_TARGET).data() == "no target"  # 12.9: was "(no match)"
     assert model.index(0, 0).data(MAPPING_ID_ROLE) == rows[0].mapping_id
     assert model.counts() == {
         "total": 4,

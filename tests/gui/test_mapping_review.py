@@ -10,9 +10,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from core import mapping_review
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
-from core.services.tenancy import EngagementRef
+from core.tenancy import EngagementRef
 from core.uow import Tenant
 from desktop_app import error_dialog
 from desktop_app.screens.mapping_review.delegate import APPROVE, REJECT, button_rects
@@ -258,8 +258,7 @@ def test_conflict_from_a_second_session_is_shown_not_overwritten(
     import_id = imported[0]
     row = next(r for r in screen.model.rows() if r.source_field == "Hostname")
     # someone else (a second unit of work) approves first
-    with core.uow(tenant) as uow:
-        mapping_review.approve(uow, row.mapping_id, row.version, auto_finish=False)
+    mapping_actions.approve(core.uows, tenant, row.mapping_id, row.version, auto_finish=False)
     _select(screen, "Hostname")
     qtbot.keyClick(screen.view, Qt.Key.Key_R)
     qtbot.waitUntil(lambda: screen.model.row_by_id(row.mapping_id).conflict is not None, timeout=10_000)

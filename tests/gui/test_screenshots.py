@@ -8,6 +8,7 @@ by eye after GUI changes.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +17,24 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from core import mapping_review
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
-from core.flows import PhaseError, run_phase
-from core.services.tenancy import EngagementRef
+from core.flows import PhaseError
+from core.pipeline import REGISTRY, PhaseJob
+from core.tenancy import EngagementRef
 from core.uow import Tenant
 from desktop_app.main_window import MainWindow
 from desktop_app.screens.mapping_review.widget import MappingReviewScreen
-from desktop_app.screens.timeline import runners
 from desktop_app.screens.timeline.screen import ACTION_RUN_NEXT, TimelineScreen
 from desktop_app.settings_dialog import SettingsDialog
 from desktop_app.settings_store import SettingsStore
-from desktop_app.task_manager import TaskContext, TaskManager
+from desktop_app.task_manager import TaskManager
 from desktop_app.theme import apply_theme
 from desktop_app.wizard.import_wizard import ImportWizard
 
 from .builders import make_import, write_csv
 
-SIZE = (1440, 860)
+SIZE = (1360, 840)  # the main window's default size
 
 
 def _save(widget: QWidget, path: Path) -> None:
@@ -87,10 +88,10 @@ def test_render_main_screens(
     assert isinstance(screen, MappingReviewScreen)
     qtbot.waitUntil(lambda: screen.is_loaded() and screen.model.rowCount() == 7)
     rows = {r.source_field: r for r in screen.model.rows()}
-    with core.uow(tenant) as uow:  # a colleague decided "Environment" meanwhile
-        mapping_review.approve(
-            uow, rows["Environment"].mapping_id, rows["Environment"].version, auto_finish=False
-        )
+    # a colleague decided "Environment" meanwhile
+    mapping_actions.approve(
+        core.uows, tenant, rows["Environment"].mapping_id, rows["Environment"].version, auto_finish=False
+    )
     screen.select_mapping(rows["Hostname"].mapping_id)
     screen.view.setFocus()
     qtbot.keyClick(screen.view, Qt.Key.Key_A)
@@ -102,7 +103,7 @@ def test_render_main_screens(
         lambda: screen.model.counts()["conflicts"] == 1 and screen.model.counts()["approved"] >= 2
     )
     screen.select_mapping(rows["RAM (MB)"].mapping_id)
-    qtbot.waitUntil(lambda: screen.preview_model.rowCount() > 0)
+    qtbot.waitUntil(lambda: "RAM (MB)" in screen.preview.title.text() and screen.preview_model.rowCount() > 0)
     qtbot.waitUntil(tasks.is_idle)
     _save(window, output_dir / "02_mapping_review.png")
 
@@ -116,19 +117,15 @@ def test_render_main_screens(
         apply_theme(app, "light")
 
     # timeline: cleansing ran, the inventory failed with a hint
-    with core.uow(tenant) as uow:
-        mapping_review.auto_map_remaining(uow, import_id)
+    mapping_actions.auto_map_remaining(core.uows, tenant, import_id)
 
-    def failing(core_: Core, tenant_: Tenant, fid: uuid.UUID, ctx: TaskContext) -> Any:
-        def work(uow: Any, progress: Any) -> None:
-            progress.total, progress.processed = 60, 37
-            raise PhaseError(
-                "asset_tag column holds 23 duplicate values",
-                error_code="duplicate_key",
-                recovery_hint="reject or fix the asset_tag mapping, then retry the phase",
-            )
-
-        return run_phase(core_, tenant_, fid, "asset_inventory", work)
+    def failing(uow: Any, job: PhaseJob) -> dict[str, Any]:
+        job.report(37, 60)
+        raise PhaseError(
+            "asset_tag column holds 23 duplicate values",
+            error_code="duplicate_key",
+            recovery_hint="reject or fix the asset_tag mapping, then retry the phase",
+        )
 
     timeline: TimelineScreen = _open_import(qtbot, window, import_id, "timeline")
     qtbot.waitUntil(lambda: timeline.view is not None and timeline.view.current_phase == "data_cleansing")
@@ -136,15 +133,13 @@ def test_render_main_screens(
     qtbot.waitUntil(
         lambda: timeline.view is not None and timeline.view.current_phase == "asset_inventory", timeout=20_000
     )
-    runners.register_runner("asset_inventory", failing)
-    try:
+    with pytest.MonkeyPatch.context() as mp:  # a failing engine, where every engine is: the registry
+        mp.setitem(REGISTRY, "asset_inventory", replace(REGISTRY["asset_inventory"], runner=failing))
         timeline._update_actions()
         timeline.actions_by_id[ACTION_RUN_NEXT].trigger()
         qtbot.waitUntil(
             lambda: timeline.view is not None and timeline.view.status == "failed", timeout=20_000
         )
-    finally:
-        runners.unregister_runner("asset_inventory")
     timeline.timeline.select_phase("asset_inventory")
     qtbot.waitUntil(tasks.is_idle)
     _save(window, output_dir / "04_timeline.png")

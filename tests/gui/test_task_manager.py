@@ -9,9 +9,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from core.bootstrap import Core
+from core.changes import OpChanges
 from core.errors import MigrationDiscoveryError
 from desktop_app import error_dialog
-from desktop_app.changes import OpChanges
 from desktop_app.task_manager import CollectionOp, QueryOp, TaskContext, TaskManager
 
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from core import flows, mapping_review
+from core import flows
+from core.actions import mapping as mapping_actions
 from core.bootstrap import Core
-from core.flows import PhaseError, run_phase
-from core.services.tenancy import EngagementRef
+from core.flows import PhaseError
+from core.pipeline import REGISTRY, PhaseJob
+from core.tenancy import EngagementRef
 from core.uow import Tenant
 from desktop_app.screens.registry import ScreenContext, Selection
-from desktop_app.screens.timeline import runners
 from desktop_app.screens.timeline.painter import TimelineWidget
 from desktop_app.screens.timeline.screen import (
     ACTION_RECOVER,
@@ -25,7 +27,7 @@ from desktop_app.screens.timeline.screen import (
 )
 from desktop_app.screens.timeline.view_model import format_duration, timeline_from_core
 from desktop_app.settings_store import SettingsStore
-from desktop_app.task_manager import TaskContext, TaskManager
+from desktop_app.task_manager import TaskManager
 
 from .builders import make_import, status_of
 
@@ -51,8 +53,7 @@ def test_view_model_from_the_core_timeline(qtbot: QtBot, core: Core, tenant: Ten
 def mapped_flow(core: Core, tenant: Tenant) -> tuple[uuid.UUID, uuid.UUID]:
     """A flow whose mapping is finished: next phase data_cleansing."""
     import_id, flow_id = make_import(core, tenant)
-    with core.uow(tenant) as uow:
-        mapping_review.auto_map_remaining(uow, import_id)
+    mapping_actions.auto_map_remaining(core.uows, tenant, import_id)
     return import_id, flow_id
 
 
@@ -82,7 +83,6 @@ def screen(
     )
     qtbot.waitUntil(lambda: widget.view is not None)
     yield widget
-    runners.unregister_runner("asset_inventory")
     qtbot.waitUntil(tasks.is_idle, timeout=20_000)
 
 
@@ -106,7 +106,12 @@ def test_run_next_phase_updates_the_timeline(
 
 
 def test_a_failed_phase_shows_its_error_and_can_be_recovered(
-    qtbot: QtBot, screen: TimelineScreen, core: Core, tenant: Tenant, mapped_flow: tuple[uuid.UUID, uuid.UUID]
+    qtbot: QtBot,
+    screen: TimelineScreen,
+    core: Core,
+    tenant: Tenant,
+    mapped_flow: tuple[uuid.UUID, uuid.UUID],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     flow_id = mapped_flow[1]
     screen.actions_by_id[ACTION_RUN_NEXT].trigger()
@@ -114,15 +119,11 @@ def test_a_failed_phase_shows_its_error_and_can_be_recovered(
         lambda: screen.view is not None and screen.view.current_phase == "asset_inventory", timeout=20_000
     )
 
-    def failing(core_: Core, tenant_: Tenant, fid: uuid.UUID, ctx: TaskContext) -> Any:
-        def work(uow: Any, progress: Any) -> None:
-            raise PhaseError(
-                "the inventory engine ran out of disk", recovery_hint="free some space, then retry"
-            )
+    def failing(uow: Any, job: PhaseJob) -> dict[str, Any]:
+        raise PhaseError("the inventory engine ran out of disk", recovery_hint="free some space, then retry")
 
-        return run_phase(core_, tenant_, fid, "asset_inventory", work)
-
-    runners.register_runner("asset_inventory", failing)
+    # an engine that fails, installed where every engine is: the phase registry
+    monkeypatch.setitem(REGISTRY, "asset_inventory", replace(REGISTRY["asset_inventory"], runner=failing))
     screen._update_actions()
     qtbot.waitUntil(lambda: screen.actions_by_id[ACTION_RUN_NEXT].isEnabled())
     screen.actions_by_id[ACTION_RUN_NEXT].trigger()

@@ -30,20 +30,21 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
         "asset_name", "hostname", "fqdn", "asset_type", "external_id", "serial_number", "asset_tag",
         "description",
     ),
-    "Network": ("ip_address", "mac_address", "subnet", "dns_domain"),
+    "Network": ("ip_address", "ip_addresses", "mac_address", "subnet", "dns_domain", "nic_count"),
     "Compute": (
         "cpu_sockets", "cpu_cores", "cpu_logical_processors", "cpu_model", "cpu_speed_mhz",
         "cpu_utilization_avg_pct", "cpu_utilization_peak_pct", "memory_gb", "memory_utilization_avg_pct",
         "memory_utilization_peak_pct",
     ),
     "Storage and I/O": (
-        "storage_gb", "storage_used_gb", "disk_count", "disk_read_kbps_avg", "disk_write_kbps_avg",
-        "disk_read_iops_avg", "disk_write_iops_avg", "network_in_kbps_avg", "network_out_kbps_avg",
+        "storage_gb", "storage_used_gb", "disk_count", "snapshot_count", "disk_read_kbps_avg",
+        "disk_write_kbps_avg", "disk_read_iops_avg", "disk_write_iops_avg", "network_in_kbps_avg",
+        "network_out_kbps_avg",
     ),
     "OS and virtualisation": (
         "operating_system", "os_version", "os_architecture", "os_family", "is_virtual",
         "virtualization_platform", "vm_id", "vcenter", "datacenter", "cluster", "physical_host",
-        "power_state", "manufacturer", "model",
+        "power_state", "manufacturer", "model", "tools_status", "tools_version",
     ),
     "Business": (
         "environment", "location", "business_unit", "application_name", "business_owner",

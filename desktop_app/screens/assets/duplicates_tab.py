@@ -1,10 +1,12 @@
-"""Duplicate-merge review: assets that share a key but were kept apart, side by side, and a merge.
+"""Duplicate review: assets that share a key but were kept apart, side by side — merge, or not a duplicate.
 
-Why a confirmation and no undo: `core.inventory.merge_assets` stores the decision (later
-inventory runs keep the records together) and deletes the merged assets; the core offers no
-reverse, so the consultant confirms in a dialog that says so. The merge runs as a write op; the
-kept asset's lineage is recomputed by source precedence (nothing is lost: every record and its
-cells stay behind the kept asset).
+Why paged: an engagement of tens of thousands of machines has well over a thousand candidate groups;
+the list shows `PAGE_SIZE` at a time with the total, and the pager walks the rest (the core pages
+in SQL, in one stable order). "Not a duplicate" records that the assets are different machines
+(`core.actions.assets.mark_not_duplicate`): the group is not proposed again. A merge
+(`core.actions.assets.merge_assets`) is recorded with what it joined, so the Merges list can undo
+it (`split_merge`): the merged assets come back with their own records and lineage. Every write
+runs as a write op; the kept asset's lineage is recomputed by source precedence.
 """
 
 from __future__ import annotations
@@ -25,29 +27,36 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from core.actions.outcome import Outcome
 from core.bootstrap import Core
-from desktop_app.changes import OpChanges
 from desktop_app.screens.assets import service
 from desktop_app.screens.assets.columns import columns as all_columns
 from desktop_app.screens.assets.columns import format_field, header
-from desktop_app.screens.assets.service import DuplicateGroup
+from desktop_app.screens.assets.kept_apart_list import KeptApartList
+from desktop_app.screens.assets.service import DuplicateGroup, DuplicatePage, MergeEntry
 from desktop_app.screens.registry import Selection
 from desktop_app.task_manager import CollectionOp, QueryOp, TaskManager
 from desktop_app.theme import colors
 
-MERGE_NOTE = "Merges cannot be undone: the merged assets are deleted and their records move to the kept one."
+PAGE_SIZE = 200
+MERGE_NOTE = (
+    "A merge can be undone from the Merges list: the merged assets come back with their own records "
+    "and lineage."
+)
+LIST_CANDIDATES, LIST_MERGES, LIST_KEPT_APART = 0, 1, 2
 
 
 class DuplicatesTab(QWidget):
-    """Candidate groups (left); the selected group's assets compared field by field (right)."""
+    """Candidate groups, paged, and the merges made (left); the selected group compared (right)."""
 
-    #: a merge finished: the kept asset's detail
+    #: a merge or its undoing finished: the kept asset's detail (the screen follows and refreshes)
     merged = Signal(object)
-    #: the candidate list was (re)loaded: number of groups
+    #: the candidate list was (re)loaded: number of open groups in all pages
     candidates_loaded = Signal(int)
     status_message = Signal(str)
 
@@ -58,9 +67,12 @@ class DuplicatesTab(QWidget):
         self.selection = Selection()
         self.groups: list[DuplicateGroup] = []
         self.group: DuplicateGroup | None = None
+        self.merges: list[MergeEntry] = []
+        self.offset = 0
+        self.total = 0
         self.loaded = False
         self._confirm: QMessageBox | None = None
-        self._merging = False
+        self._writing = False
 
         self.candidates = QTableWidget(0, 3)
         self.candidates.setObjectName("duplicateCandidates")
@@ -76,6 +88,34 @@ class DuplicatesTab(QWidget):
         self.empty = QLabel("")
         self.empty.setObjectName("emptyHint")
         self.empty.setWordWrap(True)
+        self.previous_page = QPushButton("◀ Previous")
+        self.previous_page.setObjectName("duplicatePrevious")
+        self.previous_page.clicked.connect(lambda: self.show_page(self.offset - PAGE_SIZE))
+        self.next_page = QPushButton("Next ▶")
+        self.next_page.setObjectName("duplicateNext")
+        self.next_page.clicked.connect(lambda: self.show_page(self.offset + PAGE_SIZE))
+        self.page_label = QLabel("")
+        self.page_label.setObjectName("duplicatePage")
+        self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.merge_list = QTableWidget(0, 3)
+        self.merge_list.setObjectName("mergeList")
+        self.merge_list.setHorizontalHeaderLabels(["Merged", "Kept asset", "Assets joined"])
+        self.merge_list.verticalHeader().hide()
+        self.merge_list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.merge_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.merge_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.merge_list.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.merge_list.setColumnWidth(0, 120)
+        self.merge_list.setColumnWidth(1, 150)
+        self.merge_list.itemSelectionChanged.connect(self._merge_selected)
+        self.undo_button = QPushButton("Undo merge…")
+        self.undo_button.setObjectName("undoMerge")
+        self.undo_button.setEnabled(False)
+        self.undo_button.clicked.connect(self.ask_split)
+        self.merge_hint = QLabel("Select a merge to undo it.")
+        self.merge_hint.setObjectName("screenSubtitle")
+        self.merge_hint.setWordWrap(True)
 
         self.heading = QLabel("Select a candidate group on the left.")
         self.heading.setObjectName("duplicateHeading")
@@ -92,15 +132,27 @@ class DuplicatesTab(QWidget):
         self.merge_button.setObjectName("duplicateMerge")
         self.merge_button.setEnabled(False)
         self.merge_button.clicked.connect(self.ask_merge)
+        self.distinct_button = QPushButton("Not a duplicate")
+        self.distinct_button.setObjectName("notDuplicate")
+        self.distinct_button.setToolTip("These are different machines: do not propose this group again")
+        self.distinct_button.setEnabled(False)
+        self.distinct_button.clicked.connect(self.mark_distinct)
         note = QLabel(MERGE_NOTE)
         note.setObjectName("screenSubtitle")
         note.setWordWrap(True)
 
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(self.candidates, 1)
-        ll.addWidget(self.empty)
+        self.lists = QTabWidget()
+        self.lists.setObjectName("duplicateLists")
+        self.lists.setDocumentMode(True)
+        self.lists.addTab(self._candidates_page(), "Candidates")
+        self.lists.addTab(self._merges_page(), "Merges")
+        self.kept_apart = KeptApartList(tasks)
+        self.kept_apart.loaded.connect(
+            lambda n: self.lists.setTabText(LIST_KEPT_APART, f"Kept apart ({n})" if n else "Kept apart")
+        )
+        self.kept_apart.proposed_again.connect(self._proposed_again)
+        self.kept_apart.failed.connect(lambda exc: self._failed(exc, "The group was not proposed again"))
+        self.lists.addTab(self.kept_apart, "Kept apart")
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -110,38 +162,86 @@ class DuplicatesTab(QWidget):
         bar.addWidget(QLabel("Keep"))
         bar.addWidget(self.keep, 1)
         bar.addWidget(self.merge_button)
+        bar.addWidget(self.distinct_button)
         rl.addLayout(bar)
         rl.addWidget(note)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
+        split.addWidget(self.lists)
         split.addWidget(right)
         split.setStretchFactor(1, 3)
-        split.setSizes([360, 900])
+        split.setSizes([380, 880])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(split)
 
+    def _candidates_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.candidates, 1)
+        layout.addWidget(self.empty)
+        pager = QHBoxLayout()
+        pager.addWidget(self.previous_page)
+        pager.addWidget(self.page_label, 1)
+        pager.addWidget(self.next_page)
+        layout.addLayout(pager)
+        return page
+
+    def _merges_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.merge_list, 1)
+        layout.addWidget(self.merge_hint)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.undo_button)
+        layout.addLayout(row)
+        return page
+
     @property
     def busy(self) -> bool:
-        """A merge is running (it reloads the candidates itself when done)."""
-        return self._merging
+        """A merge, an undo or a "not a duplicate" is running (it reloads the lists itself when done)."""
+        return self._writing
 
     # -- loading ---------------------------------------------------------------------------------
 
     def load(self, selection: Selection) -> None:
-        """(Re)load the candidate groups of the engagement."""
+        """(Re)load the current page of candidate groups and the list of merges."""
+        if selection.engagement_id != self.selection.engagement_id:
+            self.offset = 0
         self.selection = selection
         if not selection.has_engagement:
             return
-        QueryOp(
-            self, lambda core: service.load_duplicates(core, selection), label="Finding duplicates"
-        ).success(lambda groups: self._loaded(selection, groups)).run_in_background(self.tasks)
+        self.show_page(self.offset)
+        QueryOp(self, lambda core: service.load_merges(core, selection), label="Loading merges").success(
+            lambda merges: self._merges_loaded(selection, merges)
+        ).run_in_background(self.tasks)
+        self.kept_apart.load(selection)
 
-    def _loaded(self, selection: Selection, groups: list[DuplicateGroup]) -> None:
+    def show_page(self, offset: int) -> None:
+        """Load the page of candidate groups that starts at `offset` (clamped at the start)."""
+        selection = self.selection
+        if not selection.has_engagement:
+            return
+        start = max(offset, 0)
+        QueryOp(
+            self,
+            lambda core: service.load_duplicate_page(core, selection, start, PAGE_SIZE),
+            label="Finding duplicates",
+        ).success(lambda page: self._loaded(selection, page)).run_in_background(self.tasks)
+
+    def _loaded(self, selection: Selection, page: DuplicatePage) -> None:
         if selection.engagement_id != self.selection.engagement_id:
             return
+        if not page.groups and page.offset > 0 and page.total:
+            # the page emptied (its last groups were decided): show the last page there is
+            self.show_page((page.total - 1) // PAGE_SIZE * PAGE_SIZE)
+            return
         current = self.group.asset_ids if self.group else None
+        groups = page.groups
         self.groups = groups
+        self.offset, self.total = page.offset, page.total
         self.loaded = True
         self.candidates.blockSignals(True)
         self.candidates.setRowCount(len(groups))
@@ -156,9 +256,11 @@ class DuplicatesTab(QWidget):
         self.empty.setText(
             ""
             if groups
-            else "No duplicate candidates: no two assets share a serial number, host name, IP or name."
+            else "No duplicate candidates: no two assets share a serial number, host name, IP or name"
+            " (or every pair that does was reviewed)."
         )
         self.empty.setVisible(not groups)
+        self._show_pager()
         again = next((i for i, g in enumerate(groups) if g.asset_ids == current), 0 if groups else -1)
         if again >= 0:
             self.candidates.blockSignals(True)
@@ -167,7 +269,20 @@ class DuplicatesTab(QWidget):
             self._open_group(again)
         else:
             self._show_group(None)
-        self.candidates_loaded.emit(len(groups))
+        self.lists.setTabText(LIST_CANDIDATES, f"Candidates ({page.total:,})" if page.total else "Candidates")
+        self.candidates_loaded.emit(page.total)
+
+    def _show_pager(self) -> None:
+        shown = len(self.groups)
+        if self.total:
+            self.page_label.setText(f"Groups {self.offset + 1:,}–{self.offset + shown:,} of {self.total:,}")
+        else:
+            self.page_label.setText("")
+        self.previous_page.setEnabled(self.offset > 0)
+        self.next_page.setEnabled(self.offset + shown < self.total)
+        paged = self.total > PAGE_SIZE
+        self.previous_page.setVisible(paged)
+        self.next_page.setVisible(paged)
 
     def _open_group(self, row: int) -> None:
         if not 0 <= row < len(self.groups):
@@ -177,6 +292,51 @@ class DuplicatesTab(QWidget):
         QueryOp(
             self, lambda core: service.load_group(core, selection, group), label="Loading the candidates"
         ).success(self._show_group).run_in_background(self.tasks)
+
+    def _merges_loaded(self, selection: Selection, merges: list[MergeEntry]) -> None:
+        if selection.engagement_id != self.selection.engagement_id:
+            return
+        current = self.current_merge()
+        self.merges = merges
+        self.merge_list.blockSignals(True)
+        self.merge_list.setRowCount(len(merges))
+        for r, m in enumerate(merges):
+            when = m.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if m.created_at else ""
+            joined = ", ".join(m.asset_names)
+            texts = (when, m.kept_name or str(m.kept_asset_id or ""), joined)
+            for c, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                item.setToolTip(
+                    f"{joined} — {m.records} source record(s)"
+                    + (f", by {m.decided_by}" if m.decided_by else "")
+                    + (f"\n{m.note}" if m.note else "")
+                )
+                self.merge_list.setItem(r, c, item)
+        again = next((i for i, m in enumerate(merges) if current and m.merge_id == current.merge_id), -1)
+        if again >= 0:
+            self.merge_list.selectRow(again)
+        self.merge_list.blockSignals(False)
+        self.lists.setTabText(LIST_MERGES, f"Merges ({len(merges)})" if merges else "Merges")
+        self._merge_selected()
+
+    def current_merge(self) -> MergeEntry | None:
+        """The merge selected in the Merges list (None when none is)."""
+        rows = {item.row() for item in self.merge_list.selectedItems()}
+        row = min(rows) if rows else -1
+        return self.merges[row] if 0 <= row < len(self.merges) else None
+
+    def _merge_selected(self) -> None:
+        merge = self.current_merge()
+        if not self.merges:
+            self.merge_hint.setText("No merges yet: merges made in this review are listed here.")
+        elif merge is None:
+            self.merge_hint.setText("Select a merge to undo it.")
+        elif merge.can_split:
+            back = ", ".join(merge.asset_names[1:]) or "the merged assets"
+            self.merge_hint.setText(f"Undoing gives back {back} with their own records and lineage.")
+        else:
+            self.merge_hint.setText(f"This merge cannot be undone: {merge.why_not}.")
+        self.undo_button.setEnabled(merge is not None and merge.can_split and not self._writing)
 
     # -- comparison ------------------------------------------------------------------------------
 
@@ -188,6 +348,7 @@ class DuplicatesTab(QWidget):
             self.compare.setRowCount(0)
             self.compare.setColumnCount(0)
             self.merge_button.setEnabled(False)
+            self.distinct_button.setEnabled(False)
             return
         details = group.details
         self.heading.setText(
@@ -226,7 +387,15 @@ class DuplicatesTab(QWidget):
             self.keep.addItem(f"{_title(d)} — {sources} source record(s)", str(d["id"]))
         best = max(range(len(details)), key=lambda i: (len(details[i].get("sources") or []), -i))
         self.keep.setCurrentIndex(best)
-        self.merge_button.setEnabled(not self._merging)
+        self.merge_button.setEnabled(not self._writing)
+        self.distinct_button.setEnabled(not self._writing)
+
+    def _set_writing(self, writing: bool) -> None:
+        self._writing = writing
+        has_group = self.group is not None and bool(self.group.details)
+        self.merge_button.setEnabled(has_group and not writing)
+        self.distinct_button.setEnabled(has_group and not writing)
+        self._merge_selected()
 
     # -- merging ---------------------------------------------------------------------------------
 
@@ -265,31 +434,117 @@ class DuplicatesTab(QWidget):
         selection = self.selection
         note = f"merged in the review: {group.reason} {group.key}"
 
-        def work(core: Core) -> dict[str, Any]:
+        def work(core: Core) -> Outcome[dict[str, Any]]:
             return service.merge(core, selection, keep, others, note)
 
-        self._merging = True
-        self.merge_button.setEnabled(False)
-        CollectionOp(self, work, label="Merging assets").changes(
-            OpChanges(assets=True, count=len(others))
-        ).success(self._merged).failure(self._merge_failed).run_in_background(self.tasks)
+        self._set_writing(True)
+        # no declared changes: the task manager broadcasts the core's `outcome.changes` (the assets merged)
+        CollectionOp(self, work, label="Merging assets").success(self._merged).failure(
+            lambda exc: self._failed(exc, "The assets were not merged")
+        ).run_in_background(self.tasks)
 
-    def _merged(self, kept: dict[str, Any]) -> None:
+    def _merged(self, outcome: Outcome[dict[str, Any]]) -> None:
+        kept = outcome.value
         self.group = None
+        self._set_writing(False)
         self.load(self.selection)
-        self._merging = False
         self.status_message.emit(
             f"Merged into {kept.get('asset_name') or kept.get('id')}: "
-            f"{len(kept.get('sources') or [])} source record(s) now behind it."
+            f"{len(kept.get('sources') or [])} source record(s) now behind it. Undo it from the Merges list."
         )
         self.merged.emit(kept)
 
-    def _merge_failed(self, exc: BaseException) -> None:
+    def _failed(self, exc: BaseException, title: str) -> None:
         from desktop_app.error_dialog import show_error
 
-        self._merging = False
-        self.merge_button.setEnabled(self.group is not None)
-        show_error(exc, self, title="The assets were not merged")
+        self._set_writing(False)
+        show_error(exc, self, title=title)
+
+    # -- not a duplicate -------------------------------------------------------------------------
+
+    def mark_distinct(self) -> None:
+        """Record that the group's assets are different machines; the group leaves the list."""
+        group = self.group
+        if group is None or self._writing:
+            return
+        selection = self.selection
+        note = f"not a duplicate: {group.reason} {group.key}"
+
+        def work(core: Core) -> Outcome[int]:
+            return service.mark_not_duplicate(core, selection, list(group.asset_ids), note)
+
+        self._set_writing(True)
+        CollectionOp(self, work, label="Recording “not a duplicate”").success(
+            lambda _outcome: self._distinct(group)
+        ).failure(lambda exc: self._failed(exc, "The decision was not recorded")).run_in_background(
+            self.tasks
+        )
+
+    def _distinct(self, group: DuplicateGroup) -> None:
+        self.group = None
+        self._set_writing(False)
+        self.show_page(self.offset)
+        self.kept_apart.load(self.selection)
+        self.status_message.emit(
+            f"{len(group.asset_ids)} assets sharing {group.reason} “{group.key}” are kept apart;"
+            " the group is not proposed again (take it back from the Kept apart list)."
+        )
+
+    def _proposed_again(self, message: str) -> None:
+        self.show_page(self.offset)
+        self.status_message.emit(message)
+
+    # -- undoing a merge -------------------------------------------------------------------------
+
+    def ask_split(self) -> None:
+        """Confirm (non-blocking dialog), then undo the selected merge."""
+        merge = self.current_merge()
+        if merge is None or not merge.can_split:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Undo merge",
+            f"Undo the merge into “{merge.kept_name or merge.kept_asset_id}”?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("splitConfirm")
+        box.setInformativeText(
+            f"Back as separate assets: {', '.join(merge.asset_names[1:])}, each with its own source "
+            "records and lineage. The dependencies the merge moved move back, and later inventory runs "
+            "no longer keep them together."
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda result: self._split_answered(result, merge))
+        self._confirm = box
+        box.open()
+
+    def _split_answered(self, result: int, merge: MergeEntry) -> None:
+        self._confirm = None
+        if result == QMessageBox.StandardButton.Yes:
+            self.split(merge)
+
+    def split(self, merge: MergeEntry) -> None:
+        selection = self.selection
+
+        def work(core: Core) -> Outcome[dict[str, Any]]:
+            return service.split_merge(core, selection, merge.merge_id)
+
+        self._set_writing(True)
+        CollectionOp(self, work, label="Undoing the merge").success(self._split).failure(
+            lambda exc: self._failed(exc, "The merge was not undone")
+        ).run_in_background(self.tasks)
+
+    def _split(self, outcome: Outcome[dict[str, Any]]) -> None:
+        done = outcome.value
+        kept = done["kept"]
+        self._set_writing(False)
+        self.load(self.selection)
+        self.status_message.emit(
+            f"Merge undone: {len(done['restored'])} asset(s) back beside "
+            f"{kept.get('asset_name') or kept.get('id')}, each with its own records and lineage."
+        )
+        self.merged.emit(kept)
 
 
 def _title(detail: dict[str, Any]) -> str:

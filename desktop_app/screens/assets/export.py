@@ -79,7 +79,7 @@ class Exporter(QObject):
         self.store.last_directory = str(path.parent)
 
         def work(core: object, ctx: TaskContext) -> ExportDone:
-            result, total = service.export(core, selection, path, fmt, query, ctx.cancel, ctx.progress)  # type: ignore[arg-type]
+            result, total = service.export(core, selection, path, fmt, query, ctx.cancel, ctx.report)  # type: ignore[arg-type]
             return ExportDone(path, list(result.files), dict(result.rows), total)
 
         handle = (

@@ -2,7 +2,9 @@
 
 Why: a consultant must be able to show the client, for any number in the inventory, the file,
 row and column it was read from, the exact raw cell and the rule that turned it into the value —
-and, where exports disagree, the other values and which file said what.
+and, where exports disagree, the other values and which file said what. Below the fields, the
+asset's details from a whole RVTools export (disks, partitions, NICs, snapshots, tools, host,
+cluster: `DetailsSection`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.screens.assets.columns import format_field, header
+from desktop_app.screens.assets.details_section import DetailsSection
 from desktop_app.screens.assets.model import conflict_icon
 from desktop_app.theme import colors
 
@@ -68,7 +71,9 @@ class LineagePanel(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.title)
         layout.addWidget(self.sources)
-        layout.addWidget(self.fields, 1)
+        layout.addWidget(self.fields, 3)
+        self.details = DetailsSection()  # disks, partitions, NICs, ... of a whole RVTools export
+        layout.addWidget(self.details, 2)
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -80,6 +85,7 @@ class LineagePanel(QWidget):
         self.fields.clear()
         self.sources.clear()
         self._source_rows = []
+        self.details.clear()
         self.title.setText(message)
 
     def show_detail(self, detail: dict[str, Any], focus_field: str | None = None) -> None:
@@ -175,6 +181,7 @@ class LineagePanel(QWidget):
             if shown
             else "No source records (entered by hand)."
         )
+        self.details.show_details(list(detail.get("details") or []))
         if focus_field:
             self.select_field(focus_field)
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.services.asset_queries import ReportedImport
+from core.queries.asset_pages import ReportedImport
 from desktop_app.screens.assets import quality_data, service
 from desktop_app.screens.assets.charts import BarChart
 from desktop_app.screens.assets.columns import header

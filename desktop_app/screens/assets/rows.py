@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.inventory import AssetFilters
-from core.services.asset_queries import CONFLICTS_KEY
+from core.queries.asset_pages import CONFLICTS_KEY
 from desktop_app.screens.assets.columns import column, format_field, format_value, header
 
 

@@ -1,24 +1,26 @@
 """Background functions of the asset screen: each takes the core and returns plain values.
 
-Why one module: it is the only GUI code that names the inventory, cleansing and export APIs; the
-model and widgets hand these functions to `QueryOp` / `CollectionOp` and never touch the database.
-Every function runs in a worker thread.
+Why one module: it is the only GUI code that names the asset reads and actions of the core; the
+model and widgets hand these functions to `QueryOp` / `CollectionOp`. It opens no unit of work:
+reads go through `core.queries.assets`, the merge, its undoing and "not a duplicate" through
+`core.actions.assets` (which owns its transaction and says what changed). Every function runs in a
+worker thread.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.actions import assets as asset_actions
+from core.actions.outcome import Outcome
 from core.bootstrap import Core
-from core.errors import OperationCancelled
-from core.inventory import asset_detail, count_assets, duplicate_candidates, merge_assets
-from core.services import asset_queries
-from core.services.asset_queries import ReportedImport
+from core.progress import CancelToken, ProgressFn
+from core.queries import assets as asset_queries
+from core.queries.assets import Choices, DuplicateGroup, DuplicatePage, KeptApart, MergeEntry
 from desktop_app.screens.assets.rows import AssetRow, TableQuery, build_rows
 from desktop_app.screens.registry import Selection
 from desktop_app.tenancy import tenant_of
@@ -50,166 +52,106 @@ def load_window(
     anchor_row: int = 0,
 ) -> Window:
     """Count, locate `follow` (after a sort or filter change) and fetch the page to show first."""
-    filters = query.filters()
-    with core.uow(tenant_of(core, selection)) as uow:
-        total = count_assets(uow, filters)
-        located = (
-            asset_queries.asset_position(
-                uow, follow, sort=query.sort, descending=query.descending, filters=filters
-            )
-            if follow is not None
-            else None
-        )
-        row = located if located is not None else min(max(anchor_row, 0), max(total - 1, 0))
-        page = row // page_size
-        records = asset_queries.fetch_page(
-            uow,
-            columns=columns,
-            sort=query.sort,
-            descending=query.descending,
-            filters=filters,
-            offset=page * page_size,
-            limit=page_size,
-        )
-    return Window(total, located, page, build_rows(records, columns))
+    found = asset_queries.asset_window(
+        core.uows,
+        tenant_of(core, selection),
+        columns=columns,
+        page_size=page_size,
+        sort=query.sort,
+        descending=query.descending,
+        filters=query.filters(),
+        follow=follow,
+        anchor_row=anchor_row,
+    )
+    return Window(found.total, found.located, found.page, build_rows(found.records, columns))
 
 
 def load_page(
     core: Core, selection: Selection, query: TableQuery, columns: Sequence[str], page: int, page_size: int
 ) -> list[AssetRow]:
     """One page of rows (offset paging in SQL, same order as the count and the other pages)."""
-    with core.uow(tenant_of(core, selection)) as uow:
-        records = asset_queries.fetch_page(
-            uow,
-            columns=columns,
-            sort=query.sort,
-            descending=query.descending,
-            filters=query.filters(),
-            offset=page * page_size,
-            limit=page_size,
-        )
+    records = asset_queries.asset_page(
+        core.uows,
+        tenant_of(core, selection),
+        columns=columns,
+        page=page,
+        page_size=page_size,
+        sort=query.sort,
+        descending=query.descending,
+        filters=query.filters(),
+    )
     return build_rows(records, columns)
 
 
 def load_detail(core: Core, selection: Selection, asset_id: uuid.UUID) -> dict[str, Any]:
-    """All fields of one asset with their lineage, conflicts and source records.
-
-    Each conflicting value also gets the source column and raw cell it was read from.
-    """
-    with core.uow(tenant_of(core, selection)) as uow:
-        detail = asset_detail(uow, asset_id)
-        cells = asset_queries.conflict_cells(uow, detail.get("conflicts") or {})
-    for name, conflict in (detail.get("conflicts") or {}).items():
-        for v in conflict.get("values") or []:
-            v.update(cells.get((name, str(v.get("record_id"))), {}))
-    return detail
-
-
-@dataclass(frozen=True)
-class Choices:
-    """What the filter bar offers, and the engagement's totals for the heading."""
-
-    values: dict[str, list[tuple[Any, int]]]
-    imports: list[ReportedImport]
-    total: int
-    conflicted: int
+    """All fields of one asset with their lineage, conflicts (with their cells) and source records."""
+    return asset_queries.asset_with_cells(core.uows, tenant_of(core, selection), asset_id)
 
 
 def load_choices(core: Core, selection: Selection) -> Choices:
-    with core.uow(tenant_of(core, selection)) as uow:
-        values = {name: asset_queries.field_values(uow, name, limit=40) for name in FILTER_FIELDS}
-        imports = asset_queries.reported_imports(uow)
-        total = count_assets(uow)
-        conflicted = count_assets(uow, {"has_conflicts": True}) if total else 0
-    return Choices(values, imports, total, conflicted)
+    """The filter bar's values, the imports with quality reports and the totals of the heading."""
+    return asset_queries.filter_choices(core.uows, tenant_of(core, selection), FILTER_FIELDS, limit=40)
 
 
 def load_quality(core: Core, selection: Selection, import_id: uuid.UUID) -> dict[str, Any] | None:
     """The import's stored data-quality report (None before its cleansing ran)."""
-    from core.cleansing import quality_report
-
-    with core.uow(tenant_of(core, selection)) as uow:
-        return quality_report(uow, import_id)
-
-
-@dataclass(frozen=True)
-class DuplicateGroup:
-    """Assets that share a key but were kept apart, with every field of each for comparison."""
-
-    reason: str
-    key: str
-    asset_ids: tuple[uuid.UUID, ...]
-    names: tuple[str, ...]
-    details: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+    return asset_queries.import_quality(core.uows, tenant_of(core, selection), import_id)
 
 
 def load_duplicates(core: Core, selection: Selection, limit: int = 200) -> list[DuplicateGroup]:
-    """Candidate groups (details load when a group is opened); one group per set of assets.
+    """Candidate groups, one per set of assets with every shared key (details load when opened)."""
+    return asset_queries.duplicate_groups(core.uows, tenant_of(core, selection), limit=limit)
 
-    The core lists a pair once per shared key (host name and name, say); the review shows it once
-    with every reason.
-    """
-    with core.uow(tenant_of(core, selection)) as uow:
-        found = duplicate_candidates(uow, limit=limit)
-    groups: dict[frozenset[str], DuplicateGroup] = {}
-    for g in found:
-        key = frozenset(g["asset_ids"])
-        seen = groups.get(key)
-        if seen is not None:
-            groups[key] = replace(seen, reason=f"{seen.reason}, {g['reason']}")
-            continue
-        groups[key] = DuplicateGroup(
-            g["reason"],
-            str(g["key"]),
-            tuple(uuid.UUID(i) for i in g["asset_ids"]),
-            tuple(str(n or "") for n in g["names"]),
-        )
-    return list(groups.values())
+
+def load_duplicate_page(core: Core, selection: Selection, offset: int, limit: int) -> DuplicatePage:
+    """One page of candidate groups and how many there are (groups said to be distinct left out)."""
+    return asset_queries.duplicate_page(core.uows, tenant_of(core, selection), offset=offset, limit=limit)
+
+
+def load_merges(core: Core, selection: Selection) -> list[MergeEntry]:
+    """The engagement's merges not undone yet, newest first, each saying whether it can be undone."""
+    return asset_queries.merges(core.uows, tenant_of(core, selection))
 
 
 def load_group(core: Core, selection: Selection, group: DuplicateGroup) -> DuplicateGroup:
     """The group with each asset's detail (fields, lineage, sources) for the side-by-side view."""
-    with core.uow(tenant_of(core, selection)) as uow:
-        details = tuple(asset_detail(uow, i) for i in group.asset_ids)
-    return DuplicateGroup(group.reason, group.key, group.asset_ids, group.names, details)
+    return asset_queries.group_details(core.uows, tenant_of(core, selection), group)
 
 
 def merge(
     core: Core, selection: Selection, keep_id: uuid.UUID, merge_ids: Sequence[uuid.UUID], note: str
-) -> dict[str, Any]:
-    """Merge assets into `keep_id` (lineage recomputed by precedence); returns the kept asset."""
-    with core.uow(tenant_of(core, selection)) as uow:
-        kept = merge_assets(uow, keep_id, list(merge_ids), note=note)
-        uow.commit()
-    return kept
+) -> Outcome[dict[str, Any]]:
+    """Merge assets into `keep_id` (lineage recomputed by precedence).
 
-
-class CountingCancel:
-    """The export's cancel flag that also reports progress.
-
-    `export_inventory` polls its flag once per 2,000 asset rows; each poll is counted as 2,000 rows
-    done, so the status bar shows how far the export is without a second query.
+    Returns the use case's outcome: the kept asset and what changed (the task manager broadcasts it).
     """
+    return asset_actions.merge_assets(
+        core.uows, tenant_of(core, selection), keep_id, list(merge_ids), note=note
+    )
 
-    ROWS_PER_POLL = 2000
 
-    def __init__(
-        self, token: threading.Event, total: int, report: Callable[[int, int | None, str], None]
-    ) -> None:
-        self._token = token
-        self._total = total
-        self._report = report
-        self.polls = 0
+def split_merge(core: Core, selection: Selection, merge_id: uuid.UUID) -> Outcome[dict[str, Any]]:
+    """Undo a merge: the merged assets come back with their ids, records and lineage."""
+    return asset_actions.split_merge(core.uows, tenant_of(core, selection), merge_id)
 
-    @property
-    def cancelled(self) -> bool:
-        self.polls += 1
-        done = min(self.total_or_none() or 0, (self.polls - 1) * self.ROWS_PER_POLL)
-        self._report(done, self.total_or_none(), "assets")
-        return self._token.is_set()
 
-    def total_or_none(self) -> int | None:
-        return self._total or None
+def mark_not_duplicate(
+    core: Core, selection: Selection, asset_ids: Sequence[uuid.UUID], note: str
+) -> Outcome[int]:
+    """Record that the assets are different machines; the review stops proposing them together."""
+    return asset_actions.mark_not_duplicate(core.uows, tenant_of(core, selection), list(asset_ids), note=note)
+
+
+def load_kept_apart(core: Core, selection: Selection) -> list[KeptApart]:
+    """The "not a duplicate" decisions, newest first (each can be taken back)."""
+    return asset_queries.kept_apart_decisions(core.uows, tenant_of(core, selection))
+
+
+def undo_not_duplicate(core: Core, selection: Selection, decision: KeptApart) -> Outcome[int]:
+    """Take back a "not a duplicate" decision: its group is proposed again."""
+    return asset_actions.undo_not_duplicate(
+        core.uows, tenant_of(core, selection), list(decision.decision_ids)
+    )
 
 
 def export(
@@ -218,27 +160,14 @@ def export(
     path: Path,
     fmt: str,
     query: TableQuery,
-    token: threading.Event,
-    report: Callable[[int, int | None, str], None],
+    cancel: CancelToken,
+    progress: ProgressFn,
 ) -> tuple[ExportResult, int]:
     """Write the assets the table shows (its filters) with quality and conflicts to XLSX or CSV."""
-    from core.export import export_inventory
+    from core.export.inventory import export_assets
 
-    filters = query.filters()
-    with core.uow(tenant_of(core, selection)) as uow:
-        total = count_assets(uow, filters)
-        cancel = CountingCancel(token, total, report)
-        try:
-            result = export_inventory(
-                uow,
-                path,
-                fmt,
-                filters=filters,
-                cancel=cancel,
-                progress=lambda view, rows: report(total, total, f"{view.lower()} written ({rows:,} rows)"),
-            )
-        except OperationCancelled:
-            for part in path.parent.glob(f"{path.stem}*.part"):  # half-written views
-                part.unlink(missing_ok=True)
-            raise
-    return result, total
+    tenant = tenant_of(core, selection)
+    result = export_assets(
+        core.uows, tenant, path, fmt, filters=query.filters(), progress=progress, cancel=cancel
+    )
+    return result, result.rows.get("Assets", 0)

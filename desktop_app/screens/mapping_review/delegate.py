@@ -1,10 +1,15 @@
 """Painted cells of the mapping grid: the confidence bar and the approve/reject/edit buttons.
 
 Why delegates: no widget per row. Buttons are painted in `paint` and hit-tested in `editorEvent`
-with the same `button_rects` geometry, so tests click exactly where the user would.
+with the same `button_rects` geometry, so tests click exactly where the user would. The buttons are
+compact glyphs (the grid needs its width for the reason) with a tooltip each, and are always
+painted opaque (`button_look`), so their text stays readable on a selected row in either theme.
+A row without a confidence (no target, or a target the suggester did not score) gets no bar.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -16,15 +21,28 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtGui import QColor, QHelpEvent, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+    QWidget,
+)
 
-from desktop_app.screens.mapping_review.model import BUSY_ROLE, CONFIDENCE_ROLE, STATUS_ROLE
-from desktop_app.theme import colors
+from desktop_app.screens.mapping_review.model import BUSY_ROLE, CONFIDENCE_ROLE, NO_TARGET_ROLE, STATUS_ROLE
+from desktop_app.theme import ThemeColors, colors
 
 APPROVE, REJECT, EDIT = "approve", "reject", "edit"
-BUTTONS = ((APPROVE, "✓ Approve"), (REJECT, "✗ Reject"), (EDIT, "Edit…"))
-BUTTON_WIDTHS = {APPROVE: 74, REJECT: 64, EDIT: 46}
+BUTTONS = ((APPROVE, "✓"), (REJECT, "✗"), (EDIT, "Edit…"))
+BUTTON_WIDTHS = {APPROVE: 32, REJECT: 32, EDIT: 48}
+BUTTON_TIPS = {
+    APPROVE: "Approve the suggested target (A)",
+    REJECT: "Reject: leave the column unmapped (R)",
+    EDIT: "Change the target or its rules… (E)",
+}
+NO_TARGET_APPROVE_TIP = "No target was suggested: choose one… (A)"
 SPACING = 4
 MARGIN = 3
 
@@ -40,8 +58,21 @@ def bar_colour(confidence: float) -> QColor:
     return c.bar_low
 
 
+class ElideDelegate(QStyledItemDelegate):
+    """Plain text elided its own way (the grid elides in the middle; prose reads from its start)."""
+
+    def __init__(self, mode: Qt.TextElideMode, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._mode = mode
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = self._mode
+
+
 class ConfidenceDelegate(QStyledItemDelegate):
-    """A filled bar with the percentage beside it (colour by band: high, medium, low)."""
+    """A filled bar with the percentage beside it (colour by band: high, medium, low); none when
+    the row holds no scored target ("—", or nothing at all for a row without a target)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         opt = QStyleOptionViewItem(option)
@@ -50,7 +81,12 @@ class ConfidenceDelegate(QStyledItemDelegate):
         style = opt.widget.style() if opt.widget else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        value = float(index.data(CONFIDENCE_ROLE) or 0.0)
+        shown = index.data(CONFIDENCE_ROLE)
+        if shown is None:
+            if not index.data(NO_TARGET_ROLE):
+                self._paint_none(painter, option)
+            return
+        value = float(shown)
         r = option.rect.adjusted(6, 0, -6, 0)
         text_w = 38
         bar = QRect(r.left(), r.center().y() - 4, max(10, r.width() - text_w - 6), 8)
@@ -75,8 +111,18 @@ class ConfidenceDelegate(QStyledItemDelegate):
         )
         painter.restore()
 
+    @staticmethod
+    def _paint_none(painter: QPainter, option: QStyleOptionViewItem) -> None:
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        painter.setPen(
+            option.palette.color(QPalette.ColorRole.HighlightedText) if selected else colors().muted
+        )
+        painter.drawText(option.rect.adjusted(6, 0, -6, 0), int(Qt.AlignmentFlag.AlignCenter), "—")
+        painter.restore()
+
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        return QSize(130, super().sizeHint(option, index).height())
+        return QSize(110, super().sizeHint(option, index).height())
 
 
 def button_rects(cell: QRect) -> dict[str, QRect]:
@@ -93,6 +139,34 @@ def button_rects(cell: QRect) -> dict[str, QRect]:
 
 def actions_width() -> int:
     return sum(BUTTON_WIDTHS.values()) + SPACING * (len(BUTTONS) - 1) + 2 * MARGIN
+
+
+@dataclass(frozen=True)
+class ButtonLook:
+    """The colours of one painted button; `fill` is always opaque (nothing of the row shows through)."""
+
+    fill: QColor
+    border: QColor
+    text: QColor
+    border_width: int = 1
+
+
+def button_look(
+    action: str, *, active: bool, hovered: bool, busy: bool, c: ThemeColors, face: QColor
+) -> ButtonLook:
+    """Colours of a button: the decision it shows filled with its accent, the others on the button
+    face (`face`, the palette's Button colour), a hovered one with a heavier border — never
+    translucent, so its text reads the same on a selected (highlighted) row as on any other (a
+    tinted fill would cost the accent text its contrast)."""
+    accent = {APPROVE: c.approved, REJECT: c.rejected, EDIT: c.modified}[action]
+    face = QColor(face)
+    face.setAlpha(255)
+    if busy:
+        return ButtonLook(face, QColor(c.muted), QColor(c.muted))
+    if active:
+        on_accent = QColor("#ffffff") if c.name == "light" else QColor(c.base)
+        return ButtonLook(QColor(accent), QColor(accent), on_accent)
+    return ButtonLook(face, QColor(accent), QColor(accent), 2 if hovered else 1)
 
 
 class DecisionDelegate(QStyledItemDelegate):
@@ -114,8 +188,12 @@ class DecisionDelegate(QStyledItemDelegate):
         status = index.data(STATUS_ROLE)
         busy = bool(index.data(BUSY_ROLE))
         c = colors()
+        face = option.palette.color(QPalette.ColorRole.Button)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
         for action, label in BUTTONS:
             rect = button_rects(option.rect)[action]
             active = (
@@ -123,24 +201,30 @@ class DecisionDelegate(QStyledItemDelegate):
                 or (action == REJECT and status == "rejected")
                 or (action == EDIT and status == "modified")
             )
-            accent = {APPROVE: c.approved, REJECT: c.rejected, EDIT: c.modified}[action]
             hovered = self._hover == (index.row(), action)
-            fill = QColor(accent) if active else QColor(option.palette.color(QPalette.ColorRole.Button))
-            if hovered and not active:
-                fill = QColor(accent)
-                fill.setAlpha(40)
-            if busy:
-                fill.setAlpha(90)
-            painter.setBrush(fill)
-            painter.setPen(QPen(accent if not busy else c.muted, 1))
+            look = button_look(action, active=active, hovered=hovered, busy=busy, c=c, face=face)
+            painter.setBrush(look.fill)
+            painter.setPen(QPen(look.border, look.border_width))
             painter.drawRoundedRect(rect.adjusted(0, 0, -1, -1), 4, 4)
-            on_accent = QColor("#ffffff") if c.name == "light" else c.base  # readable on the fill
-            painter.setPen(on_accent if active else (c.muted if busy else accent))
+            painter.setPen(look.text)
             painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), label)
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         return QSize(actions_width(), max(26, super().sizeHint(option, index).height()))
+
+    def helpEvent(
+        self, event: QHelpEvent, view: QAbstractItemView, option: QStyleOptionViewItem, index: Index
+    ) -> bool:
+        """Each button has its own tooltip (with its key)."""
+        action = self.hit(option.rect, event.pos()) if event.type() == QEvent.Type.ToolTip else None
+        if action is None:
+            return super().helpEvent(event, view, option, index)
+        tip = (
+            NO_TARGET_APPROVE_TIP if action == APPROVE and index.data(NO_TARGET_ROLE) else BUTTON_TIPS[action]
+        )
+        QToolTip.showText(event.globalPos(), tip, view)
+        return True
 
     def hit(self, cell: QRect, pos: object) -> str | None:
         for action, rect in button_rects(cell).items():

@@ -1,7 +1,10 @@
 """The mapping grid's table model: one row per source column, data by role from small helpers.
 
 Why a model (no widgets per row): a 200-column import is 200 rows of plain values; painting and
-hit-testing happen in delegates, so the grid opens and scrolls instantly.
+hit-testing happen in delegates, so the grid opens and scrolls instantly. Confidence and reason
+follow the row's current decision (`rows.shown_confidence` / `shown_reason`); a pending row the
+suggester found no target for reads "no target" (muted, no confidence bar). Every cell that can be
+elided has its full text as tooltip.
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from desktop_app.screens.mapping_review.rows import Conflict, ReviewRow
+from desktop_app.screens.mapping_review.rows import (
+    Conflict,
+    ReviewRow,
+    shown_confidence,
+    shown_match,
+    shown_reason,
+)
 from desktop_app.theme import colors
 
 # Columns
@@ -31,6 +40,17 @@ HEADERS = (
     "Status",
     "",
 )
+HEADER_TIPS = (
+    "The column of the imported file",
+    "A few distinct values of the column",
+    "The asset field the column maps onto",
+    "How sure the suggester is of the target the row holds now",
+    "How the target was found (exact name, synonym, values, learned, …)",
+    "Why the row holds its target: the suggester's reason, or who decided otherwise",
+    "Pending, approved, changed or rejected (left unmapped)",
+    "Approve (A), reject — leave unmapped (R), change the target (E)",
+)
+NO_TARGET = "no target"
 
 # Custom roles carried by every cell of a row
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -40,6 +60,7 @@ MAPPING_ID_ROLE = Qt.ItemDataRole.UserRole + 4
 CONFLICT_ROLE = Qt.ItemDataRole.UserRole + 5
 SORT_ROLE = Qt.ItemDataRole.UserRole + 6
 BUSY_ROLE = Qt.ItemDataRole.UserRole + 7
+NO_TARGET_ROLE = Qt.ItemDataRole.UserRole + 8
 
 STATUS_TEXT = {"suggested": "Pending", "approved": "Approved", "rejected": "Rejected", "modified": "Changed"}
 BATCH = 500  # rows exposed per fetchMore (the grid has one row per source column)
@@ -63,6 +84,8 @@ class MappingTableModel(QAbstractTableModel):
         self._target_label = target_label or (lambda name: name)
         self._bold = QFont()
         self._bold.setBold(True)
+        self._italic = QFont()
+        self._italic.setItalic(True)
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -160,6 +183,10 @@ class MappingTableModel(QAbstractTableModel):
                 out["conflicts"] += 1
         return out
 
+    def unmatched(self) -> list[ReviewRow]:
+        """Pending rows the suggester found no target for ("leave all unmatched unmapped")."""
+        return [r for r in self._rows if r.no_target and r.conflict is None]
+
     # -- Qt model API ------------------------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -173,6 +200,8 @@ class MappingTableModel(QAbstractTableModel):
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[section]
         if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
             return section + 1
         return None
@@ -196,7 +225,9 @@ class MappingTableModel(QAbstractTableModel):
         if role == STATUS_ROLE:
             return row.status
         if role == CONFIDENCE_ROLE:
-            return row.confidence
+            return shown_confidence(row)
+        if role == NO_TARGET_ROLE:
+            return row.no_target
         if role == MAPPING_ID_ROLE:
             return row.mapping_id
         if role == CONFLICT_ROLE:
@@ -211,6 +242,8 @@ class MappingTableModel(QAbstractTableModel):
             return self._foreground(row, col)
         if role == Qt.ItemDataRole.FontRole and col == COL_SOURCE:
             return self._bold
+        if role == Qt.ItemDataRole.FontRole and col == COL_TARGET and row.no_target:
+            return self._italic
         if role == Qt.ItemDataRole.AccessibleTextRole:
             status = STATUS_TEXT.get(row.status, row.status)
             return f"{row.source_field}: {self._display(row, COL_TARGET)}, {status}"
@@ -226,11 +259,12 @@ class MappingTableModel(QAbstractTableModel):
         if col == COL_TARGET:
             if row.status == "rejected":
                 return "(unmapped)"
-            return self._target_label(row.target_field) if row.target_field else "(no match)"
+            return self._target_label(row.target_field) if row.target_field else NO_TARGET
         if col == COL_CONFIDENCE:
-            return f"{row.confidence:.0%}"
+            shown = shown_confidence(row)
+            return "" if shown is None else f"{shown:.0%}"
         if col == COL_MATCH:
-            return row.match_type
+            return shown_match(row)
         if col == COL_EXPLANATION:
             if row.conflict is not None:  # inline: their decision, who and when
                 c = row.conflict
@@ -238,7 +272,7 @@ class MappingTableModel(QAbstractTableModel):
                 when = f" at {_when(c.decided_at)}" if c.decided_at else ""
                 verb = STATUS_TEXT.get(c.status, c.status).lower()
                 return f"{who} {verb} this first{when} — your decision was not saved"
-            return row.explanation
+            return shown_reason(row)
         if col == COL_STATUS:
             if row.conflict is not None:
                 return "⚠ Conflict"
@@ -251,16 +285,47 @@ class MappingTableModel(QAbstractTableModel):
                 f"Someone else decided first: {row.conflict.text}.\n"
                 "Your decision was not saved; the row now shows their decision. Decide again if needed."
             )
+        if col == COL_SOURCE:
+            return row.source_field
         if col == COL_SAMPLES:
             return "\n".join(s for s in row.samples if s) or None
         if col == COL_EXPLANATION:
-            return row.explanation or None
+            return self._reason_tip(row)
         if col == COL_STATUS and row.decided_by:
             status = STATUS_TEXT.get(row.status, row.status)
             return f"{status} by {row.decided_by} {_when(row.decided_at)}".strip()
-        if col == COL_TARGET and row.rules:
-            return "Transformation: " + ", ".join(f"{k}={v}" for k, v in row.rules.items())
+        if col == COL_TARGET:
+            return self._target_tip(row)
+        if col == COL_CONFIDENCE:
+            return self._confidence_tip(row)
+        if col == COL_MATCH:
+            return f"The suggester found it by {row.match_type} match" if row.match_type != "none" else None
         return None
+
+    def _reason_tip(self, row: ReviewRow) -> str | None:
+        shown = shown_reason(row)
+        if row.explanation and shown != row.explanation:
+            return f"{shown}\nThe suggester said: {row.explanation}"
+        return shown or None
+
+    def _target_tip(self, row: ReviewRow) -> str | None:
+        if row.no_target:
+            return "No target field fits this column: choose one (E) or leave it unmapped (R)."
+        lines = [self._display(row, COL_TARGET) or ""]
+        if row.target_description and row.target_field == row.suggested_target:
+            lines.append(row.target_description)
+        if row.rules:
+            lines.append("Transformation: " + ", ".join(f"{k}={v}" for k, v in row.rules.items()))
+        return "\n".join(line for line in lines if line) or None
+
+    @staticmethod
+    def _confidence_tip(row: ReviewRow) -> str | None:
+        if row.no_target:
+            return f"No target field fits (the suggester is {row.confidence:.0%} sure of that)."
+        shown = shown_confidence(row)
+        if shown is None:
+            return "No confidence: the row holds no target, or one the suggester did not score."
+        return f"{shown:.0%} sure of {row.target_field}"
 
     def _foreground(self, row: ReviewRow, col: int) -> QColor | None:
         c = colors()
@@ -269,6 +334,8 @@ class MappingTableModel(QAbstractTableModel):
                 row.status, c.pending
             )
         if col == COL_TARGET and (row.target_field is None or row.status == "rejected"):
+            return c.muted
+        if col == COL_CONFIDENCE and shown_confidence(row) is None:
             return c.muted
         if col == COL_TARGET and row.status in ("approved", "modified"):
             return c.approved if row.status == "approved" else c.modified
@@ -279,7 +346,8 @@ class MappingTableModel(QAbstractTableModel):
     @staticmethod
     def _sort_key(row: ReviewRow, col: int) -> Any:
         if col == COL_CONFIDENCE:
-            return row.confidence
+            shown = shown_confidence(row)
+            return -1.0 if shown is None else shown
         if col == COL_SOURCE:
             return row.position
         if col == COL_STATUS:
@@ -291,7 +359,7 @@ class MappingTableModel(QAbstractTableModel):
     @staticmethod
     def _display_static(row: ReviewRow, col: int) -> str:
         return {
-            COL_MATCH: row.match_type,
-            COL_EXPLANATION: row.explanation,
+            COL_MATCH: shown_match(row),
+            COL_EXPLANATION: shown_reason(row),
             COL_SAMPLES: ", ".join(row.samples),
         }.get(col, "")

@@ -1,7 +1,9 @@
 """The mapping grid's row value, adapted from whatever the core's `mapping_rows` returns.
 
 Why an adapter: the grid, delegates and undo commands work on one small frozen value, and the
-core's row type can grow fields without touching the GUI.
+core's row type can grow fields without touching the GUI. What a row *shows* as its confidence and
+reason follows its current decision (`shown_confidence`, `shown_reason`): the suggester's reason
+is only true of the suggested target, so a changed or rejected row says who decided what instead.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class ReviewRow:
     target_description: str | None = None
     target_unit: str | None = None
     target_type: str | None = None
+    alternatives: tuple[tuple[str, float], ...] = ()
     conflict: Conflict | None = field(default=None, compare=False)
 
     @property
@@ -55,6 +58,11 @@ class ReviewRow:
     @property
     def unmapped(self) -> bool:
         return self.target_field is None or self.status == "rejected"
+
+    @property
+    def no_target(self) -> bool:
+        """Pending, and the suggester found no target field for it (approving needs a choice)."""
+        return self.pending and not self.target_field and not self.suggested_target
 
     def with_conflict(self, conflict: Conflict | None) -> ReviewRow:
         return replace(self, conflict=conflict)
@@ -84,7 +92,7 @@ def row_from_core(obj: Any) -> ReviewRow:
         target_field=_get(obj, "target_field"),
         confidence=float(_get(obj, "confidence", "confidence_score", default=0.0)),
         match_type=str(_get(obj, "match_type", default="none")),
-        explanation=str(_get(obj, "explanation", default="") or ""),
+        explanation=_explanation(obj),
         status=str(_get(obj, "status", default="suggested")),
         version=int(_get(obj, "version", default=1)),
         rules=dict(rules) if isinstance(rules, dict) else None,
@@ -94,7 +102,61 @@ def row_from_core(obj: Any) -> ReviewRow:
         target_description=_get(obj, "target_description"),
         target_unit=_get(obj, "target_unit"),
         target_type=_get(obj, "target_type"),
+        alternatives=_alternatives(_get(obj, "alternatives", default=())),
     )
+
+
+def _alternatives(value: Any) -> tuple[tuple[str, float], ...]:
+    out: list[tuple[str, float]] = []
+    for item in value or ():
+        target = _get(item, "target_field") if isinstance(item, dict) else item[0]
+        score = _get(item, "confidence") if isinstance(item, dict) else item[1]
+        if target:
+            out.append((str(target), float(score or 0.0)))
+    return tuple(out)
+
+
+def shown_confidence(row: ReviewRow) -> float | None:
+    """The confidence of the target the row holds now; None when it holds none or a target the
+    suggester did not score (a consultant's own choice)."""
+    if row.status == "rejected" or not row.target_field:
+        return None
+    if row.status == "modified" and row.target_field != row.suggested_target:
+        return dict(row.alternatives).get(row.target_field)
+    return row.confidence
+
+
+def shown_match(row: ReviewRow) -> str:
+    """How the target the row holds was found: the suggester's way, or "chosen" by a person."""
+    if row.status == "rejected":
+        return "—"
+    if row.status == "modified" and row.target_field != row.suggested_target:
+        return "chosen"
+    return row.match_type
+
+
+def _by(row: ReviewRow) -> str:
+    return f" by {row.decided_by}" if row.decided_by else ""
+
+
+def shown_reason(row: ReviewRow) -> str:
+    """Why the row holds what it holds now: the suggester's reason while it stands, else the decision."""
+    suggested = row.suggested_target
+    if row.status == "modified":
+        if row.target_field and row.target_field == suggested:
+            return f"Rules changed{_by(row)} — {row.explanation}".rstrip(" —")
+        return f"Changed{_by(row)}" + (f" (suggested {suggested})" if suggested else "")
+    if row.status == "rejected":
+        was = row.target_field or suggested
+        return f"Left unmapped{_by(row)}" + (f" (suggested {was})" if was else "")
+    return row.explanation
+
+
+def _explanation(obj: Any) -> str:
+    """The suggester's reason, led by a warning when the preview fails for most sampled values."""
+    text = str(_get(obj, "explanation", default="") or "")
+    problem = _get(obj, "preview_problem") if _get(obj, "preview_failing") else None
+    return (f"⚠ {problem} — {text}" if text else f"⚠ {problem}") if problem else text
 
 
 def conflict_from_core(snapshot: Any) -> Conflict:

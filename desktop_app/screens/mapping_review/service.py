@@ -1,4 +1,4 @@
-"""Background functions of the mapping review: each takes the core and returns plain values.
+"""Background functions of the mapping review: each calls one core use case and returns its result.
 
 Why one module: it is the only GUI code that knows the names of `core.mapping_review`'s API, and it
 keeps the row versions straight. All decisions run on the single writer thread, so the
@@ -15,24 +15,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from core import mapping_review
+from core.actions import mapping as actions
+from core.actions.mapping import APPROVED, MODIFIED, REJECTED, SUGGESTED  # noqa: F401  (re-exported)
+from core.actions.outcome import Outcome
 from core.bootstrap import Core
-from core.mapping_review import decisions
+from core.changes import NOTHING, OpChanges
 from core.mapping_review.errors import MappingConflictError
-from core.services import gui_queries
+from core.queries import mapping as mapping_queries
+from core.queries import navigation
 from core.uow import Tenant
 from desktop_app.screens.mapping_review.rows import ReviewRow, row_from_core
 
-APPROVED, REJECTED, MODIFIED, SUGGESTED = "approved", "rejected", "modified", "suggested"
-
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(actions.Decision):
     """A decision as the undo stack stores it: what to set a row to."""
-
-    status: str
-    target_field: str | None = None
-    rules: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, row: ReviewRow) -> Decision:
@@ -63,11 +60,11 @@ class VersionBook:
 
 def load_rows(core: Core, tenant: Tenant, import_id: uuid.UUID) -> list[ReviewRow]:
     """Every mapping row of the import, with samples (the grid's initial load and reloads)."""
-    with core.uow(tenant) as uow:
-        return [row_from_core(r) for r in mapping_review.mapping_rows(uow, import_id)]
+    return [row_from_core(r) for r in mapping_queries.import_rows(core.uows, tenant, import_id)]
 
 
-def merge_state(row: ReviewRow, state: gui_queries.MappingState) -> ReviewRow:
+def merge_state(row: ReviewRow, state: navigation.MappingState) -> ReviewRow:
+    """The row with its decision as stored (what it shows as reason and confidence follows it)."""
     return replace(
         row,
         status=state.status,
@@ -79,29 +76,6 @@ def merge_state(row: ReviewRow, state: gui_queries.MappingState) -> ReviewRow:
     )
 
 
-def _state(uow: Any, mapping_id: uuid.UUID) -> gui_queries.MappingState:
-    return gui_queries.mapping_states(uow, [mapping_id])[mapping_id]
-
-
-def _apply(uow: Any, mapping_id: uuid.UUID, version: int, decision: Decision) -> int:
-    """Set a row to `decision` inside the caller's transaction; returns the new version."""
-    if decision.status == APPROVED:
-        return decisions.approve(uow, mapping_id, version, auto_finish=False, commit=False).version
-    if decision.status == REJECTED:
-        return decisions.reject(uow, mapping_id, version, auto_finish=False, commit=False).version
-    if decision.status == MODIFIED:
-        return decisions.modify(
-            uow,
-            mapping_id,
-            version,
-            target_field=decision.target_field,
-            transformation_rules=decision.rules,
-            auto_finish=False,
-            commit=False,
-        ).version
-    return decisions.revert(uow, mapping_id, version, commit=False).version
-
-
 def decide(
     core: Core,
     tenant: Tenant,
@@ -110,26 +84,26 @@ def decide(
     fallback_version: int,
     decision: Decision,
     on_prior: Callable[[Decision], None] | None = None,
-) -> gui_queries.MappingState:
-    """Apply one decision at the version this session knows; read the row back.
+) -> Outcome[navigation.MappingState]:
+    """Apply one decision at the version this session knows; the row as stored afterwards.
 
     `on_prior` receives the row's decision as stored just before this one (what undo restores):
-    read here, in the writer thread, it is right even when the grid had not caught up yet.
+    read by the core in the same transaction, it is right even when the grid had not caught up yet.
     """
     version = book.get(mapping_id, fallback_version)
-    with core.uow(tenant) as uow:
-        if on_prior is not None:
-            prior = _state(uow, mapping_id)
-            on_prior(Decision(prior.status, prior.target_field, prior.transformation_rules))
-        try:
-            new_version = _apply(uow, mapping_id, version, decision)
-        except MappingConflictError as exc:
-            book.set(mapping_id, exc.current.version)
-            raise
-        state = _state(uow, mapping_id)
-        uow.commit()
-    book.note(mapping_id, max(new_version, state.version))
-    return state
+    try:
+        done = actions.set_decision(
+            core.uows, tenant, mapping_id, version, decision, capture_prior=on_prior is not None
+        )
+    except MappingConflictError as exc:
+        book.set(mapping_id, exc.current.version)
+        raise
+    applied = done.value
+    if on_prior is not None and applied.prior is not None:
+        prior = applied.prior
+        on_prior(Decision(prior.status, prior.target_field, prior.rules))
+    book.note(mapping_id, applied.state.version)
+    return Outcome(applied.state, done.changes)
 
 
 def restore(
@@ -139,43 +113,94 @@ def restore(
     mapping_id: uuid.UUID,
     fallback_version: int,
     before: Decision,
-) -> gui_queries.MappingState:
+) -> Outcome[navigation.MappingState]:
     """Undo: bring a row back to an earlier decision (revert to the suggestion, then re-decide)."""
     version = book.get(mapping_id, fallback_version)
-    with core.uow(tenant) as uow:
-        try:
-            version = decisions.revert(uow, mapping_id, version, commit=False).version
-            if before.status != SUGGESTED:
-                version = _apply(uow, mapping_id, version, before)
-        except MappingConflictError as exc:
-            uow.rollback()
-            book.set(mapping_id, exc.current.version)
-            raise
-        state = _state(uow, mapping_id)
-        uow.commit()
-    book.note(mapping_id, state.version)
-    return state
+    try:
+        done = actions.restore_decision(core.uows, tenant, mapping_id, version, before)
+    except MappingConflictError as exc:
+        book.set(mapping_id, exc.current.version)
+        raise
+    book.note(mapping_id, done.value.version)
+    return done
+
+
+@dataclass(frozen=True)
+class SelectionDone:
+    """A selection decided (or restored): the rows as stored and, for a redo, what each replaced."""
+
+    states: dict[uuid.UUID, navigation.MappingState]
+    priors: dict[uuid.UUID, Decision]
+
+
+def _conflict_noted(book: VersionBook, exc: MappingConflictError) -> None:
+    book.set(exc.current.mapping_id, exc.current.version)
+
+
+def decide_many(
+    core: Core,
+    tenant: Tenant,
+    book: VersionBook,
+    items: list[tuple[uuid.UUID, int, Decision]],
+) -> Outcome[SelectionDone]:
+    """Decide a selection in one transaction (all or none) at the versions this session knows."""
+    known = [(mid, book.get(mid, fallback), decision) for mid, fallback, decision in items]
+    try:
+        done = actions.set_decisions(core.uows, tenant, known)
+    except MappingConflictError as exc:
+        _conflict_noted(book, exc)
+        raise
+    for mid, st in done.value.states.items():
+        book.note(mid, st.version)
+    priors = {mid: Decision(p.status, p.target_field, p.rules) for mid, p in done.value.priors.items()}
+    return Outcome(SelectionDone(done.value.states, priors), done.changes)
+
+
+def restore_many(
+    core: Core,
+    tenant: Tenant,
+    book: VersionBook,
+    items: list[tuple[uuid.UUID, int, Decision]],
+) -> Outcome[SelectionDone]:
+    """Undo of a selection: every row back to its earlier decision, in one transaction."""
+    known = [(mid, book.get(mid, fallback), before) for mid, fallback, before in items]
+    try:
+        done = actions.restore_decisions(core.uows, tenant, known)
+    except MappingConflictError as exc:
+        _conflict_noted(book, exc)
+        raise
+    for mid, st in done.value.items():
+        book.note(mid, st.version)
+    return Outcome(SelectionDone(done.value, {}), done.changes)
+
+
+def leave_unmatched(
+    core: Core, tenant: Tenant, book: VersionBook, import_id: uuid.UUID
+) -> Outcome[dict[uuid.UUID, navigation.MappingState]]:
+    """Reject every pending column without a target (one transaction); the rows as stored."""
+    done = actions.leave_unmatched_unmapped(core.uows, tenant, import_id)
+    for mid, st in done.value.states.items():
+        book.note(mid, st.version)
+    return Outcome(done.value.states, done.changes)
 
 
 @dataclass(frozen=True)
 class BulkOutcome:
-    states: dict[uuid.UUID, gui_queries.MappingState]
+    states: dict[uuid.UUID, navigation.MappingState]
     approved: int
     skipped: tuple[tuple[str, str], ...]
+    changes: OpChanges = NOTHING
 
 
 def bulk_approve(
     core: Core, tenant: Tenant, book: VersionBook, import_id: uuid.UUID, min_confidence: float
 ) -> BulkOutcome:
     """Approve every pending suggestion ≥ `min_confidence` (one transaction)."""
-    with core.uow(tenant) as uow:
-        result = decisions.bulk_approve(uow, import_id, min_confidence, auto_finish=False, commit=False)
-        ids = sorted(result.mapping_ids)
-        states = gui_queries.mapping_states(uow, ids)
-        uow.commit()
+    done = actions.approve_confident(core.uows, tenant, import_id, min_confidence)
+    result, states = done.value.result, done.value.states
     for mid, st in states.items():
         book.note(mid, st.version)
-    return BulkOutcome(states, result.approved, tuple(result.skipped))
+    return BulkOutcome(states, result.approved, tuple(result.skipped), done.changes)
 
 
 def revert_many(
@@ -184,30 +209,29 @@ def revert_many(
     book: VersionBook,
     mapping_ids: list[uuid.UUID],
     fallback: dict[uuid.UUID, int],
-) -> dict[uuid.UUID, gui_queries.MappingState]:
+) -> Outcome[dict[uuid.UUID, navigation.MappingState]]:
     """Undo of a bulk approval: revert all its rows in one transaction (all or none)."""
-    with core.uow(tenant) as uow:
-        try:
-            for mid in mapping_ids:
-                decisions.revert(uow, mid, book.get(mid, fallback.get(mid, 0)), commit=False)
-        except MappingConflictError as exc:
-            uow.rollback()
-            book.set(exc.current.mapping_id, exc.current.version)
-            raise
-        states = gui_queries.mapping_states(uow, mapping_ids)
-        uow.commit()
-    for mid, st in states.items():
+    versions = {mid: book.get(mid, fallback.get(mid, 0)) for mid in mapping_ids}
+    try:
+        done = actions.revert_many(core.uows, tenant, versions)
+    except MappingConflictError as exc:
+        book.set(exc.current.mapping_id, exc.current.version)
+        raise
+    for mid, st in done.value.items():
         book.note(mid, st.version)
-    return states
+    return done
 
 
-def finish(core: Core, tenant: Tenant, import_id: uuid.UUID) -> Any:
+def finish(core: Core, tenant: Tenant, import_id: uuid.UUID) -> Outcome[Any]:
     """Complete the field-mapping phase (raises `MappingIncompleteError` listing pending columns)."""
-    with core.uow(tenant) as uow:
-        return decisions.finish_mapping(uow, import_id)
+    return actions.finish_mapping(core.uows, tenant, import_id)
+
+
+def forget_learned(core: Core, tenant: Tenant, import_id: uuid.UUID, column: str) -> Outcome[Any]:
+    """Forget what mapping memory learned for a column (it is suggested afresh while pending)."""
+    return actions.forget_learned(core.uows, tenant, import_id, column)
 
 
 def preview(core: Core, tenant: Tenant, mapping_id: uuid.UUID) -> list[Any]:
     """Raw values of the column and what the row's rules make of them (`PreviewPair`s)."""
-    with core.uow(tenant) as uow:
-        return list(mapping_review.preview_transformation(uow, mapping_id))
+    return mapping_queries.preview(core.uows, tenant, mapping_id)

@@ -7,6 +7,7 @@ loop runs coroutines; `chosen(target, rules)` carries the answer back.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,13 +42,32 @@ class TargetInfo:
     type: str
     unit: str | None
     description: str
+    list_like: bool = False
+    """Takes several source columns (e.g. tags); any other field takes one."""
 
 
 def target_infos() -> list[TargetInfo]:
     """The target schema as plain values (call in the background: it reads YAML once)."""
     from core.mapping import load_target_schema
 
-    return [TargetInfo(f.name, f.type, f.unit, f.description) for f in load_target_schema().fields]
+    return [
+        TargetInfo(f.name, f.type, f.unit, f.description, f.list_like) for f in load_target_schema().fields
+    ]
+
+
+def several_columns_check(targets: list[TargetInfo], count: int) -> Callable[[str], str | None]:
+    """For a picker opened on `count` columns: a field that takes one column is refused up front."""
+    single = {t.name for t in targets if not t.list_like}
+
+    def check(target: str) -> str | None:
+        if count > 1 and target in single:
+            return (
+                f"{target} takes one column; {count} are selected. Choose a field that takes "
+                "several (such as tags), or select one column."
+            )
+        return None
+
+    return check
 
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -64,10 +84,14 @@ class TargetPickerDialog(QDialog):
         rules: dict[str, Any] | None,
         samples: tuple[str, ...] = (),
         parent: QWidget | None = None,
+        *,
+        title: str | None = None,
+        check: Callable[[str], str | None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("targetPicker")
-        self.setWindowTitle(f"Map “{source_field}”")
+        self.setWindowTitle(title or f"Map “{source_field}”")
+        self._check = check
         self.resize(760, 560)
         self.search = QLineEdit()
         self.search.setObjectName("targetSearch")
@@ -212,6 +236,10 @@ class TargetPickerDialog(QDialog):
         target = self.selected_target()
         if not target:
             self.error.setText("Choose a target field.")
+            return
+        refused = self._check(target) if self._check is not None else None
+        if refused:
+            self.error.setText(refused)
             return
         try:
             rules = self.rules()

@@ -1,13 +1,16 @@
-"""Undo/redo of mapping decisions: one `QUndoCommand` per decision, every state persisted.
+"""Undo/redo of mapping decisions: one `QUndoCommand` per user action, every state persisted.
 
 Why commands call the core: `redo()` submits the decision and `undo()` submits its reversal
 (revert, then the earlier decision) as write ops, so whatever the stack shows is what the database
-holds. A command whose write hit a conflict is marked obsolete (Qt drops it) and does nothing more.
+holds. A decision over a selection is one command and one transaction (`SelectionCommand`), so it is
+saved whole or not at all and undone in one step. A command whose write hit a conflict is marked
+obsolete (Qt drops it) and does nothing more.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Protocol
 
 from PySide6.QtGui import QUndoCommand
@@ -25,6 +28,10 @@ class DecisionRunner(Protocol):
     ) -> None: ...
 
     def submit_bulk(self, command: BulkApproveCommand, *, undo: bool) -> None: ...
+
+    def submit_selection(self, command: SelectionCommand, *, undo: bool) -> None: ...
+
+    def submit_leave_unmatched(self, command: LeaveUnmatchedCommand, *, undo: bool) -> None: ...
 
 
 class DecisionCommand(QUndoCommand):
@@ -87,6 +94,86 @@ class BulkApproveCommand(QUndoCommand):
     def undo(self) -> None:
         if not self.failed:
             self.runner.submit_bulk(self, undo=True)
+
+    def mark_failed(self) -> None:
+        self.failed = True
+        self.setObsolete(True)
+
+
+@dataclass
+class RowChange:
+    """One row of a selection: its version as the grid saw it, what it was and what it becomes.
+
+    `before` is replaced, in the writer thread, by what the database held just before the redo.
+    """
+
+    mapping_id: uuid.UUID
+    source_field: str
+    version: int
+    before: Decision
+    after: Decision
+
+
+def selection_text(changes: list[RowChange]) -> str:
+    """ "Approve 19 columns", "Reject 3 columns", "Change 2 columns → tags", or what a mix did."""
+    statuses = {c.after.status for c in changes}
+    n = len(changes)
+    if statuses == {"modified"}:
+        targets = {c.after.target_field for c in changes}
+        target = f" → {targets.pop()}" if len(targets) == 1 else ""
+        return f"Change {n} columns{target}"
+    if len(statuses) == 1:
+        return f"{VERBS.get(statuses.pop(), 'Decide')} {n} columns"
+    approved = sum(c.after.status == "approved" for c in changes)
+    unmapped = sum(c.after.status == "rejected" for c in changes)
+    return f"Decide {n} columns ({approved} approved, {unmapped} left unmapped)"
+
+
+class SelectionCommand(QUndoCommand):
+    """A/R/E over several rows: redo decides them in one transaction, undo restores every row."""
+
+    def __init__(self, runner: DecisionRunner, changes: list[RowChange]) -> None:
+        super().__init__(selection_text(changes))
+        self.runner = runner
+        self.changes = changes
+        self.failed = False
+
+    @property
+    def mapping_ids(self) -> list[uuid.UUID]:
+        return [c.mapping_id for c in self.changes]
+
+    def redo(self) -> None:
+        if not self.failed:
+            self.runner.submit_selection(self, undo=False)
+
+    def undo(self) -> None:
+        if not self.failed:
+            self.runner.submit_selection(self, undo=True)
+
+    def mark_failed(self) -> None:
+        self.failed = True
+        self.setObsolete(True)
+
+
+class LeaveUnmatchedCommand(QUndoCommand):
+    """ "Leave all unmatched columns unmapped": redo rejects them in one transaction; undo reverts
+    exactly those rows."""
+
+    def __init__(self, runner: DecisionRunner, import_id: uuid.UUID, count: int) -> None:
+        super().__init__(f"Leave {count} unmatched column(s) unmapped")
+        self.runner = runner
+        self.import_id = import_id
+        self.rejected_ids: list[uuid.UUID] = []
+        self.versions: dict[uuid.UUID, int] = {}
+        self.failed = False
+
+    def redo(self) -> None:
+        if not self.failed:
+            self.runner.submit_leave_unmatched(self, undo=False)
+
+    def undo(self) -> None:
+        if not self.failed:
+            self.runner.submit_leave_unmatched(self, undo=True)
 
     def mark_failed(self) -> None:
         self.failed = True

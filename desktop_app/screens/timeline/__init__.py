@@ -1,1 +1,1 @@
-"""Flow timeline: view model, painted widget, phase runners and the screen."""
+"""Flow timeline: view model, painted widget and the screen (phases run through `core.pipeline`)."""

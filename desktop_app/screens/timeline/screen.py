@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import flows
+from core.actions import flows as flow_actions
+from core.actions.phases import run_phase
 from core.bootstrap import Core
-from desktop_app.changes import OpChanges, ids
+from core.changes import OpChanges, changes_of_failure
+from core.pipeline import flow_timeline
+from desktop_app.screens.mapping_review.reopen import ask_reopen_reason, reopen_work
 from desktop_app.screens.registry import Screen, ScreenContext, Selection, register_screen
 from desktop_app.screens.timeline.painter import STATUS_TEXT, TimelineWidget
-from desktop_app.screens.timeline.runners import runner_for
 from desktop_app.screens.timeline.view_model import (
     TimelineView,
     format_counts,
@@ -44,9 +46,21 @@ ACTION_RECOVER = "timeline.recover"
 ACTION_PAUSE = "timeline.pause"
 ACTION_RESUME = "timeline.resume"
 ACTION_CANCEL = "timeline.cancel"
+ACTION_REOPEN_MAPPING = "timeline.reopen_mapping"
 ACTION_OPEN_MAPPING = "timeline.open_mapping"
 ACTION_OPEN_ASSETS = "timeline.open_assets"
 ACTION_REFRESH = "timeline.refresh"
+
+#: the timeline's buttons for the core's flow actions (`core.pipeline.FLOW_ACTIONS`)
+_FLOW_ACTIONS = {
+    ACTION_RUN_NEXT: "run_next",
+    ACTION_RETRY: "retry",
+    ACTION_RECOVER: "recover",
+    ACTION_PAUSE: "pause",
+    ACTION_RESUME: "resume",
+    ACTION_CANCEL: "cancel",
+    ACTION_REOPEN_MAPPING: "reopen_mapping",
+}
 
 POLL_MS = 1000
 ACTIVE_STATUSES = frozenset({"running", "initializing"})
@@ -56,8 +70,7 @@ def load_timeline(core: Core, selection: Selection) -> TimelineView | None:
     """Background: the flow's timeline (None when the import has no flow yet)."""
     if selection.flow_id is None:
         return None
-    with core.uow(tenant_of(core, selection)) as uow:
-        return timeline_from_core(flows.flow_timeline(uow, selection.flow_id))
+    return timeline_from_core(flow_timeline(core.uows, tenant_of(core, selection), selection.flow_id))
 
 
 @register_screen
@@ -98,6 +111,7 @@ class TimelineScreen(Screen):
             (ACTION_PAUSE, "Pause", self.pause, None),
             (ACTION_RESUME, "Resume", self.resume, None),
             (ACTION_CANCEL, "Cancel flow", self.cancel_flow, None),
+            (ACTION_REOPEN_MAPPING, "Reopen mapping…", self.reopen_mapping, None),
             (ACTION_OPEN_MAPPING, "Open mapping review", self.open_mapping, None),
             (ACTION_OPEN_ASSETS, "Open asset inventory", self.open_assets, None),
         ):
@@ -115,6 +129,9 @@ class TimelineScreen(Screen):
             self.buttons[action_id] = button
             bar.addWidget(button)
         bar.addStretch(1)
+        self.why_not = QLabel()
+        self.why_not.setObjectName("actionReason")
+        self.why_not.setWordWrap(True)
         refresh = QAction("Refresh", self)
         refresh.setObjectName(ACTION_REFRESH)
         refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
@@ -147,6 +164,7 @@ class TimelineScreen(Screen):
         layout.addWidget(self.progress)
         layout.addWidget(self.timeline)
         layout.addLayout(bar)
+        layout.addWidget(self.why_not)
         layout.addWidget(scroll, 1)
 
         self.poll = QTimer(self)
@@ -211,6 +229,7 @@ class TimelineScreen(Screen):
             a[ACTION_CANCEL],
             None,
             a[ACTION_OPEN_MAPPING],
+            a[ACTION_REOPEN_MAPPING],
             a[ACTION_OPEN_ASSETS],
             a[ACTION_REFRESH],
         ]
@@ -304,62 +323,44 @@ class TimelineScreen(Screen):
         self.details.setText("".join(parts))
 
     def _update_actions(self) -> None:
+        """Enable what the core allows (`actions` of the timeline) and say why the rest is not."""
         view = self.view
         busy = self._phase_task is not None
         status = view.status if view else ""
         nxt = view.next_phase if view else None
-        runner = runner_for(nxt) if nxt else None
-        can_run = (
-            bool(view)
-            and not busy
-            and status in ("initializing", "running", "waiting_for_review", "recovered")
-            and nxt not in (None, "data_import", "field_mapping")
-            and runner is not None
-        )
-        failed_phase = (view.error or {}).get("phase") if view and view.error else None
+        allowed = {name: bool(view) and view.action(name).allowed for name in _FLOW_ACTIONS.values()}
         enabled = {
-            ACTION_RUN_NEXT: can_run,
-            ACTION_RETRY: bool(view)
-            and not busy
-            and status == "failed"
-            and failed_phase is not None
-            and runner_for(str(failed_phase)) is not None,
-            ACTION_RECOVER: bool(view) and not busy and status == "failed",
-            ACTION_PAUSE: bool(view)
-            and status in ("initializing", "running", "waiting_for_review", "recovered"),
-            ACTION_RESUME: bool(view) and status == "paused",
-            ACTION_CANCEL: bool(view) and status not in ("completed", "cancelled", ""),
+            ACTION_RUN_NEXT: allowed["run_next"] and not busy,
+            ACTION_RETRY: allowed["retry"] and not busy,
+            ACTION_RECOVER: allowed["recover"] and not busy,
+            ACTION_PAUSE: allowed["pause"],
+            ACTION_RESUME: allowed["resume"],
+            ACTION_CANCEL: allowed["cancel"],
+            ACTION_REOPEN_MAPPING: allowed["reopen_mapping"] and not busy,
             ACTION_OPEN_MAPPING: self.selection.import_id is not None,
             ACTION_OPEN_ASSETS: _phase_completed(view, "asset_inventory"),
         }
         for action_id, on in enabled.items():
             self.actions_by_id[action_id].setEnabled(on)
             self.buttons[action_id].setEnabled(on)
+        for action_id, name in _FLOW_ACTIONS.items():
+            reason = view.action(name).reason if view and not allowed[name] else None
+            self.buttons[action_id].setToolTip(reason or "")
         run_button = self.buttons[ACTION_RUN_NEXT]
         if nxt and view:
-            label = nxt.replace("_", " ")
-            run_button.setText(f"Run {label}")
-            if nxt == "field_mapping":
-                run_button.setToolTip("Finish the mapping review to complete this phase.")
-            elif runner is None:
-                run_button.setToolTip(f"No runner for {label} is available in this version.")
-            else:
-                run_button.setToolTip(f"Run {label} in the background.")
+            label = view.phase(nxt).label if view.phase(nxt) else nxt.replace("_", " ")
+            run_button.setText(f"Run {label.lower()}")
+            if allowed["run_next"]:
+                run_button.setToolTip(f"Run {label.lower()} in the background.")
         else:
             run_button.setText("Run next phase")
+        why = view.action("run_next").reason if view and not allowed["run_next"] and not busy else None
+        self.why_not.setText(f"Why “{run_button.text()}” is not available: {why}" if why else "")
+        self.why_not.setVisible(bool(why))
         self.buttons[ACTION_PAUSE].setVisible(status != "paused")
         self.buttons[ACTION_RESUME].setVisible(status == "paused")
 
     # -- actions ---------------------------------------------------------------------------------
-
-    def _flow_changes(self, _result: object = None) -> OpChanges:
-        return OpChanges(
-            flows=True,
-            imports=True,
-            assets=True,
-            flow_ids=ids(self.selection.flow_id),
-            import_ids=ids(self.selection.import_id),
-        )
 
     def run_next_phase(self) -> None:
         if self.view is None or self.view.next_phase is None:
@@ -371,19 +372,19 @@ class TimelineScreen(Screen):
             self._run_phase(str(self.view.error["phase"]))
 
     def _run_phase(self, phase: str) -> None:
-        runner = runner_for(phase)
-        if runner is None or self.selection.flow_id is None:
+        if self.selection.flow_id is None:
             return
         selection = self.selection
         flow_id: uuid.UUID = selection.flow_id
 
         def work(core: Core, ctx: TaskContext) -> Any:
-            return runner(core, tenant_of(core, selection), flow_id, ctx)
+            return run_phase(
+                core.uows, tenant_of(core, selection), flow_id, phase, progress=ctx.report, cancel=ctx.cancel
+            )
 
         self._running_phase = phase
         self._phase_task = (
             CollectionOp(self, work, label=f"Running {phase.replace('_', ' ')}")
-            .changes(self._flow_changes)
             .with_progress()
             .success(lambda _r: self._phase_done())
             .failure(self._phase_failed)
@@ -402,39 +403,52 @@ class TimelineScreen(Screen):
         self._phase_task = None
         self._running_phase = None
         # The failure is recorded on the flow (error wrapper): the timeline shows it with its hint.
-        self.ctx.tasks.operation_did_execute.emit(self._flow_changes(), self)
+        self.ctx.tasks.operation_did_execute.emit(changes_of_failure(exc), self)
         self.status_message.emit(f"Phase failed: {exc}")
         self.reload()
 
     def _lifecycle(self, label: str, fn: Any) -> None:
+        """Run one `core.actions.flows` use case; screens refresh from the changes it returns."""
         selection = self.selection
         if selection.flow_id is None:
             return
         flow_id = selection.flow_id
 
         def work(core: Core) -> Any:
-            with core.uow(tenant_of(core, selection)) as uow:
-                return fn(uow, flow_id)
+            return fn(core.uows, tenant_of(core, selection), flow_id)
 
-        CollectionOp(self, work, label=label).changes(self._flow_changes).success(
-            lambda _r: self.reload()
-        ).run_in_background(self.ctx.tasks)
+        CollectionOp(self, work, label=label).success(lambda _r: self.reload()).run_in_background(
+            self.ctx.tasks
+        )
 
     def recover(self) -> None:
-        self._lifecycle("Recovering the flow", flows.recover_flow)
+        self._lifecycle("Recovering the flow", flow_actions.recover_flow)
 
     def pause(self) -> None:
         if self._phase_task is not None:
             self._phase_task.cancel()
-        self._lifecycle("Pausing the flow", flows.pause_flow)
+        self._lifecycle("Pausing the flow", flow_actions.pause_flow)
 
     def resume(self) -> None:
-        self._lifecycle("Resuming the flow", flows.resume_flow)
+        self._lifecycle("Resuming the flow", flow_actions.resume_flow)
 
     def cancel_flow(self) -> None:
         if self._phase_task is not None:
             self._phase_task.cancel()
-        self._lifecycle("Cancelling the flow", flows.cancel_flow)
+        self._lifecycle("Cancelling the flow", flow_actions.cancel_flow)
+
+    def reopen_mapping(self) -> None:
+        """Ask why, then take the flow back to field mapping; cleansing and later phases run again."""
+        selection = self.selection
+        if selection.flow_id is None:
+            return
+
+        def reopen(reason: str | None) -> None:
+            CollectionOp(self, reopen_work(selection, reason), label="Reopening the mapping").success(
+                lambda _r: self.reload()
+            ).run_in_background(self.ctx.tasks)
+
+        self.reopen_dialog = ask_reopen_reason(self, reopen)
 
     def open_mapping(self) -> None:
         self.ctx.navigate("mapping_review", self.selection)

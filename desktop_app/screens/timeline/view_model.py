@@ -11,24 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-DISCOVERY_PHASES = (
-    "data_import",
-    "field_mapping",
-    "data_cleansing",
-    "asset_inventory",
-    "dependency_analysis",
-    "tech_debt_assessment",
-)
-LABELS = {
-    "data_import": "Data import",
-    "field_mapping": "Field mapping",
-    "data_cleansing": "Data cleansing",
-    "asset_inventory": "Asset inventory",
-    "dependency_analysis": "Dependencies",
-    "tech_debt_assessment": "Tech debt",
-    "assessment": "Assessment",
-    "planning": "Planning",
-}
+from core.pipeline.registry import title
+
+
+@dataclass(frozen=True)
+class ActionView:
+    """Whether a flow action is allowed now, and the core's reason when it is not."""
+
+    allowed: bool
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +44,7 @@ class PhaseView:
 
     @property
     def label(self) -> str:
-        return LABELS.get(self.phase, self.phase.replace("_", " ").capitalize())
+        return title(self.phase)
 
 
 @dataclass(frozen=True)
@@ -68,7 +59,12 @@ class TimelineView:
     error: dict[str, Any] | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    actions: dict[str, ActionView] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def action(self, name: str) -> ActionView:
+        """The core's verdict on a flow action (`core.pipeline.FLOW_ACTIONS`); unknown means not allowed."""
+        return self.actions.get(name) or ActionView(False, "not known for this flow")
 
     def phase(self, name: str) -> PhaseView | None:
         return next((p for p in self.phases if p.phase == name), None)
@@ -130,6 +126,10 @@ def timeline_from_core(data: dict[str, Any]) -> TimelineView:
         error=data.get("error"),
         started_at=_dt(data.get("started_at")),
         completed_at=_dt(data.get("completed_at")),
+        actions={
+            str(name): ActionView(bool(a.get("allowed")), a.get("reason"))
+            for name, a in (data.get("actions") or {}).items()
+        },
     )
 
 

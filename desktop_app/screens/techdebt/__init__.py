@@ -1,0 +1,1 @@
+"""The tech-debt screen: lifecycle and right-sizing findings of the selected engagement."""

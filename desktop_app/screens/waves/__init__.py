@@ -1,0 +1,1 @@
+"""The wave planner: waves as columns, applications dragged between them, broken dependencies shown."""

@@ -1,0 +1,524 @@
+"""Wave planner (per engagement): waves as columns, applications dragged between them.
+
+Why it is built this way: a consultant turns the proposed plan into one the client signs by moving
+applications between waves, locking the waves agreed on and planning the rest again. Each column is
+a `WaveList` (a QListWidget) whose drops carry the application's name in `MIME_TYPE`; a drop calls
+the core's `move_application` (one use case) and the board is read again, so the broken
+dependencies the move causes are listed and their applications marked (colour *and* a ⚠ mark)
+right after it. Re-planning and export call `plan_waves` / `export_waves`; the core keeps locked
+waves and manual moves. Nothing is planned here: every figure shown comes from the core.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.screens.engagement_screen import EngagementScreen
+from desktop_app.screens.registry import ScreenContext, Selection, register_screen
+from desktop_app.screens.waves import service
+from desktop_app.task_manager import CollectionOp, QueryOp
+from desktop_app.theme import colors
+
+MIME_TYPE = "application/x-migration-discovery-application"
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+ASSETS_ROLE = Qt.ItemDataRole.UserRole + 2
+BROKEN_MARK = "⚠"
+LOCKED_TEXT = "✔ Locked"
+NO_ENGAGEMENT = "Select an engagement on the left to plan its migration waves."
+NO_PLAN = (
+    "No wave plan yet for this engagement.\n\n"
+    "Set “Max servers per wave” above and press “Plan waves”: applications are placed in waves that "
+    "keep move groups whole and move what they depend on first. Then drag applications between "
+    "waves, lock the waves you agree on and re-plan the rest."
+)
+DEFAULT_MAX_SERVERS = 50
+
+
+def _day(value: Any) -> str:
+    if not value:
+        return "no date"
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    return day.strftime("%d %b %Y")
+
+
+class WaveList(QListWidget):
+    """One wave's applications; drags out the application's name and takes drops of others.
+
+    A drop does not move the item itself (`dropMimeData` returns False and the drag copies): it
+    asks the screen to move the application in the core, and the board is redrawn from what the
+    core stored — a refused move leaves the columns as they were.
+    """
+
+    dropped = Signal(str, object)  # application name, wave id
+
+    def __init__(self, wave_id: uuid.UUID, locked: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.wave_id = wave_id
+        self.locked = locked
+        self.setObjectName(f"waveList_{wave_id}")
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragEnabled(not locked)
+        self.setAcceptDrops(not locked)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(
+            QAbstractItemView.DragDropMode.NoDragDrop if locked else QAbstractItemView.DragDropMode.DragDrop
+        )
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.setWordWrap(True)
+        self.setSpacing(2)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME_TYPE]
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+
+    def mimeData(self, items: Any) -> QMimeData:
+        data = QMimeData()
+        names = [i.data(NAME_ROLE) for i in items if i.data(NAME_ROLE)]
+        if names:
+            data.setData(MIME_TYPE, names[0].encode("utf-8"))
+            data.setText(names[0])
+        return data
+
+    def dropMimeData(self, index: int, data: QMimeData, action: Qt.DropAction) -> bool:
+        if self.locked or not data.hasFormat(MIME_TYPE):
+            return False
+        name = bytes(data.data(MIME_TYPE).data()).decode("utf-8")
+        if name and not any(self.item(r).data(NAME_ROLE) == name for r in range(self.count())):
+            self.dropped.emit(name, self.wave_id)
+        return False
+
+    def names(self) -> list[str]:
+        return [self.item(r).data(NAME_ROLE) for r in range(self.count())]
+
+
+class WaveColumn(QFrame):
+    """Header (name, dates, servers against the limit, lock toggle) over the wave's list."""
+
+    lock_toggled = Signal(object, bool)  # wave id, locked
+
+    def __init__(
+        self, wave: dict[str, Any], broken: list[dict[str, Any]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.wave = wave
+        self.setObjectName("waveColumn")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFixedWidth(250)
+        c = colors()
+        servers = sum(len(u["assets"]) for u in wave["units"])
+        limit = wave.get("max_servers")
+        self.name_label = QLabel(f"{wave['order']}. {wave['name']}")
+        self.name_label.setStyleSheet("font-weight: bold; font-size: 14px;")
+        self.name_label.setWordWrap(True)
+        self.dates_label = QLabel(f"{_day(wave['start'])} → {_day(wave['end'])}")
+        self.dates_label.setStyleSheet(f"color: {c.muted.name()};")
+        over = limit is not None and servers > limit
+        count = f"{servers} / {limit} servers" if limit is not None else f"{servers} servers"
+        self.count_label = QLabel(f"{BROKEN_MARK} {count} — over the limit" if over else count)
+        if over:
+            self.count_label.setStyleSheet(f"color: {c.rejected.name()}; font-weight: bold;")
+        self.lock_button = QToolButton()
+        self.lock_button.setObjectName("waveLock")
+        self.lock_button.setCheckable(True)
+        self.lock_button.setChecked(bool(wave["locked"]))
+        self.lock_button.setText(LOCKED_TEXT if wave["locked"] else "Lock wave")
+        self.lock_button.setToolTip(
+            "Unlock: re-planning may change this wave again"
+            if wave["locked"]
+            else "Lock: re-planning keeps this wave's applications and position"
+        )
+        self.lock_button.toggled.connect(lambda on: self.lock_toggled.emit(wave["id"], on))
+        top = QHBoxLayout()
+        top.addWidget(self.name_label, 1)
+        top.addWidget(self.lock_button)
+        self.list = WaveList(wave["id"], bool(wave["locked"]))
+        for unit in wave["units"]:
+            self.list.addItem(_unit_item(unit, broken))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.dates_label)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.list, 1)
+        if wave["locked"]:
+            self.setStyleSheet(f"QFrame#waveColumn {{ background: {c.alt_base.name()}; }}")
+
+
+def _unit_item(unit: dict[str, Any], broken: list[dict[str, Any]]) -> QListWidgetItem:
+    """An application (or an asset without one) with its server count; marked if it breaks a dependency."""
+    assets: list[str] = unit["assets"]
+    n = len(assets)
+    shown = ", ".join(assets[:4]) + ("…" if n > 4 else "")
+    title = unit["application"] or f"{unit['name']} (no application)"
+    mine = set(assets)
+    why = [f"{b['from']} needs {b['to']} ({b['to_wave']})" for b in broken if b["from"] in mine]
+    why += [
+        f"{b['from']} ({b['from_wave']}) needs {b['to']}"
+        for b in broken
+        if b["to"] in mine and b["from"] not in mine
+    ]
+    text = f"{title}\n{n} server{'s' if n != 1 else ''} · {shown}"
+    item = QListWidgetItem(f"{BROKEN_MARK} {text}\nbroken: " + "; ".join(why) if why else text)
+    item.setData(NAME_ROLE, unit["name"])
+    item.setData(ASSETS_ROLE, assets)
+    item.setToolTip("\n".join(assets + [b["reason"] for b in broken if b["from"] in mine or b["to"] in mine]))
+    if why:
+        c = colors()
+        tint = QColor(c.bar_low)
+        tint.setAlpha(60)
+        item.setBackground(QBrush(tint))
+        item.setForeground(QBrush(c.rejected))
+    return item
+
+
+@register_screen
+class WavesScreen(EngagementScreen):
+    screen_id = "waves"
+    refresh_on = ("analysis", "assets", "flows")
+    ignores_own_operations = True
+    title = "Waves"
+    icon = "SP_FileDialogListView"
+    order = 70
+
+    def __init__(self, ctx: ScreenContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.board: dict[str, Any] | None = None
+        self.loading = False
+        self.busy = False
+        self.last_moved: list[dict[str, Any]] | None = None
+        #: the solver's time limit for re-plans (None: the core's setting)
+        self.time_limit_s: float | None = None
+        self.columns: list[WaveColumn] = []
+        self.export_dialog: QFileDialog | None = None
+        self._scope_pending = True
+        self._stale = False
+        self._build_ui()
+        self._render()
+
+    # -- construction ------------------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        self.heading = QLabel("Waves")
+        self.heading.setObjectName("screenTitle")
+        self.subtitle = QLabel("")
+        self.subtitle.setObjectName("screenSubtitle")
+        self.subtitle.setWordWrap(True)
+        self.max_servers = QSpinBox()
+        self.max_servers.setObjectName("waveMaxServers")
+        self.max_servers.setRange(1, 100_000)
+        self.max_servers.setValue(DEFAULT_MAX_SERVERS)
+        self.max_servers.setToolTip("The most servers one wave may hold")
+        self.plan_button = QPushButton("Plan waves")
+        self.plan_button.setObjectName("wavePlan")
+        self.plan_button.clicked.connect(self.replan)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("waveExport")
+        self.export_button.setToolTip("Write the plan to XLSX or CSV, one row per server with its wave")
+        self.export_button.clicked.connect(self.choose_export)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(self.heading)
+        top.addStretch(1)
+        top.addWidget(QLabel("Max servers per wave"))
+        top.addWidget(self.max_servers)
+        top.addWidget(self.plan_button)
+        top.addWidget(self.export_button)
+        top.addWidget(self.refresh_button)
+
+        self.columns_host = QWidget()
+        self.columns_layout = QHBoxLayout(self.columns_host)
+        self.columns_layout.setContentsMargins(0, 0, 0, 0)
+        self.columns_layout.setSpacing(10)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("waveColumns")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.columns_host)
+
+        self.broken_summary = QLabel("")
+        self.broken_summary.setObjectName("brokenSummary")
+        self.broken_summary.setWordWrap(True)
+        self.broken_list = QListWidget()
+        self.broken_list.setObjectName("brokenDependencies")
+        self.broken_list.setWordWrap(True)
+        panel = QWidget()
+        panel_layout = QVBoxLayout(panel)
+        panel_layout.setContentsMargins(0, 0, 0, 0)
+        panel_layout.addWidget(self.broken_summary)
+        panel_layout.addWidget(self.broken_list, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("wavesSplitter")
+        self.splitter.addWidget(self.scroll)
+        self.splitter.addWidget(panel)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 170])
+        self.ctx.settings.restore_splitter("waves", self.splitter)
+
+        self.empty = self.empty_hint(NO_ENGAGEMENT)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(6)
+        layout.addLayout(top)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.empty, 1)
+
+    # -- scope and loading -------------------------------------------------------------------------
+
+    def clear_engagement(self) -> None:
+        self.board = None
+        self.last_moved = None
+
+    def refresh(self) -> None:
+        """Read the stored plan again (in the read pool)."""
+        self._scope_pending = self._stale = False
+        if not self.selection.has_engagement:
+            self._render()
+            return
+        selection = self.selection
+        self.loading = True
+        QueryOp(self, lambda core: service.load(core, selection), label="Loading the wave plan").success(
+            lambda board: self._loaded(selection, board)
+        ).failure(self._failed).run_in_background(self.ctx.tasks)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.loading = self.busy = False
+        self._render()
+        self.status_message.emit(f"Wave planner: {exc}")
+
+    def _loaded(self, selection: Selection, board: dict[str, Any]) -> None:
+        if selection.engagement_id != self.selection.engagement_id:
+            return
+        self.loading = False
+        self.board = board
+        limits = [w["max_servers"] for w in board["waves"] if w.get("max_servers")]
+        if limits:
+            self.max_servers.setValue(limits[0])
+        self._render()
+
+    # -- actions -------------------------------------------------------------------------------------
+
+    def _write(self, label: str, op: Any, done: Any) -> None:
+        self.busy = True
+        self._render_buttons()
+        CollectionOp(self, op, label=label).success(done).failure(self._failed).run_in_background(
+            self.ctx.tasks
+        )
+
+    def move(self, application: str, wave_id: uuid.UUID) -> None:
+        """Move an application to a wave (what a drop does), then read the board again."""
+        selection = self.selection
+        target = self.wave_name(wave_id)
+
+        def done(outcome: Any) -> None:
+            self.busy = False
+            self.last_moved = list(outcome.value)
+            n = len(self.last_moved)
+            self.status_message.emit(
+                f"Moved {application} to {target}: "
+                + (f"{BROKEN_MARK} {n} dependenc{'y' if n == 1 else 'ies'} broken" if n else "nothing broken")
+            )
+            self.refresh()
+
+        self._write(
+            f"Moving {application} to {target}",
+            lambda core: service.move(core, selection, application, wave_id),
+            done,
+        )
+
+    def set_locked(self, wave_id: uuid.UUID, locked: bool) -> None:
+        selection = self.selection
+
+        def done(_outcome: Any) -> None:
+            self.busy = False
+            self.refresh()
+
+        self._write(
+            f"{'Locking' if locked else 'Unlocking'} {self.wave_name(wave_id)}",
+            lambda core: service.set_locked(core, selection, wave_id, locked),
+            done,
+        )
+
+    def replan(self) -> None:
+        """Plan (again) with the spin box's limit; the core keeps locked waves and manual moves."""
+        if not self.selection.has_engagement:
+            return
+        selection, limit, seconds = self.selection, self.max_servers.value(), self.time_limit_s
+
+        def done(outcome: Any) -> None:
+            self.busy = False
+            self.last_moved = None
+            n = len(outcome.value.get("waves", []))
+            self.status_message.emit(f"Planned {n} wave(s) of at most {limit} servers")
+            self.refresh()
+
+        self._write("Planning waves", lambda core: service.replan(core, selection, limit, seconds), done)
+
+    def choose_export(self) -> QFileDialog:
+        """Open the save dialog (non-blocking); the export starts when a file is chosen."""
+        folder = Path(self.ctx.settings.last_directory or Path.home())
+        dialog = QFileDialog(self, "Export the wave plan", str(folder / "waves.xlsx"))
+        dialog.setObjectName("waveExportDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(["Excel workbook (*.xlsx)", "CSV (*.csv)"])
+        dialog.setDefaultSuffix("xlsx")
+        dialog.fileSelected.connect(lambda path: self.export_to(Path(path)))
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def export_to(self, path: Path) -> None:
+        selection = self.selection
+        self.export_dialog = None
+        self.ctx.settings.last_directory = str(path.parent)
+
+        def done(outcome: Any) -> None:
+            self.busy = False
+            self._render_buttons()
+            self.last_export = outcome.value
+            self.status_message.emit(f"Exported {outcome.value.get('rows', 0)} row(s) to {path}")
+
+        self.busy = True
+        self._render_buttons()
+        QueryOp(self, lambda core: service.export(core, selection, path), label="Exporting waves").success(
+            done
+        ).failure(self._failed).run_in_background(self.ctx.tasks)
+
+    # -- reading the board ---------------------------------------------------------------------------
+
+    def wave_name(self, wave_id: uuid.UUID) -> str:
+        waves = self.board["waves"] if self.board else []
+        return next((w["name"] for w in waves if w["id"] == wave_id), "the wave")
+
+    def column(self, name: str) -> WaveColumn:
+        return next(c for c in self.columns if c.wave["name"] == name)
+
+    def broken_assets(self) -> set[str]:
+        broken = self.board["broken_dependencies"] if self.board else []
+        return {b["from"] for b in broken} | {b["to"] for b in broken}
+
+    # -- rendering -----------------------------------------------------------------------------------
+
+    def _render_buttons(self) -> None:
+        has = self.selection.has_engagement
+        planned = bool(self.board and self.board["waves"])
+        self.plan_button.setText("Re-plan" if planned else "Plan waves")
+        self.plan_button.setToolTip(
+            "Plan the waves again: locked waves and applications moved by hand stay where they are"
+            if planned
+            else "Propose waves for this engagement's applications"
+        )
+        self.plan_button.setEnabled(has and not self.busy and self.board is not None)
+        self.export_button.setEnabled(planned and not self.busy)
+        self.refresh_button.setEnabled(has)
+        self.max_servers.setEnabled(has and not self.busy)
+
+    def _render(self) -> None:
+        self._render_buttons()
+        board = self.board
+        planned = bool(board and board["waves"])
+        self.splitter.setVisible(planned)
+        self.empty.setVisible(not planned)
+        if not self.selection.has_engagement:
+            self.heading.setText("Waves")
+            self.subtitle.setText("")
+            self.empty.setText(NO_ENGAGEMENT)
+            return
+        self.heading.setText(f"Waves — {self.selection.engagement_name}")
+        if board is None:
+            self.subtitle.setText(self.selection.client_name)
+            self.empty.setText("Loading the wave plan…")
+            return
+        if not planned:
+            notes = "\n\n".join(board.get("notes") or [])
+            self.subtitle.setText(self.selection.client_name)
+            self.empty.setText(NO_PLAN + (f"\n\nNote: {notes}" if notes else ""))
+            return
+        waves = board["waves"]
+        servers = sum(len(u["assets"]) for w in waves for u in w["units"])
+        apps = sum(len(w["units"]) for w in waves)
+        parts = [
+            self.selection.client_name,
+            f"{len(waves)} waves",
+            f"{apps} applications on {servers} servers",
+            f"{sum(1 for w in waves if w['locked'])} locked",
+        ]
+        if board.get("unplaced"):
+            parts.append(f"{len(board['unplaced'])} servers in no wave (re-plan to place them)")
+        parts.append("drag an application to another wave to move it")
+        self.subtitle.setText(" · ".join(parts))
+        self._render_columns()
+        self._render_broken()
+
+    def _render_columns(self) -> None:
+        assert self.board is not None
+        for col in self.columns:
+            self.columns_layout.removeWidget(col)
+            col.deleteLater()
+        while self.columns_layout.count():
+            self.columns_layout.takeAt(0)
+        broken = self.board["broken_dependencies"]
+        self.columns = []
+        for wave in self.board["waves"]:
+            col = WaveColumn(wave, broken)
+            col.list.dropped.connect(self.move)
+            col.lock_toggled.connect(self.set_locked)
+            self.columns_layout.addWidget(col)
+            self.columns.append(col)
+        self.columns_layout.addStretch(1)
+
+    def _render_broken(self) -> None:
+        assert self.board is not None
+        broken = self.board["broken_dependencies"]
+        c = colors()
+        self.broken_list.clear()
+        if not broken:
+            self.broken_summary.setText(
+                "✔ No broken dependencies: every dependency moves with or before its dependent."
+            )
+            self.broken_summary.setStyleSheet(f"color: {c.approved.name()}; font-weight: bold;")
+            self.broken_list.hide()
+            return
+        n = len(broken)
+        self.broken_summary.setText(
+            f"{BROKEN_MARK} {n} broken dependenc{'y' if n == 1 else 'ies'} — the marked applications "
+            "move apart from what they depend on. Move them back, or move what they need with them."
+        )
+        self.broken_summary.setStyleSheet(f"color: {c.rejected.name()}; font-weight: bold;")
+        self.broken_list.show()
+        for b in broken:
+            item = QListWidgetItem(
+                f"{BROKEN_MARK} {b['from']} ({b['from_wave']}) → {b['to']} ({b['to_wave']}): {b['reason']}"
+            )
+            item.setForeground(QBrush(c.rejected))
+            self.broken_list.addItem(item)
+
+
+__all__ = ["LOCKED_TEXT", "MIME_TYPE", "WaveList", "WavesScreen"]

@@ -1,0 +1,166 @@
+"""The wave planner on a real small estate: plan, drop an application, lock, re-plan, export.
+
+Why through the real code: the estate is written into the tables the planner reads
+(tests/analysis/planning_estate.py), the screen's buttons call the core use cases through the task
+manager, and the drop goes through `QListWidget.dropEvent` → `WaveList.dropMimeData`, the path a
+real drag ends in. Also renders tests/output/17_waves.png at 1360x840 to be looked at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.planning_estate import add_estate  # tests/analysis: the same small estate
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QDropEvent
+from pytestqt.qtbot import QtBot
+
+from core import tenancy
+from core.bootstrap import Core
+from core.queries.waves import wave_plan
+from core.uow import Tenant
+from desktop_app.main_window import MainWindow
+from desktop_app.screens.registry import Selection
+from desktop_app.screens.waves.screen import (
+    BROKEN_MARK,
+    LOCKED_TEXT,
+    MIME_TYPE,
+    NO_PLAN,
+    WaveList,
+    WavesScreen,
+)
+from desktop_app.settings_store import SettingsStore
+from desktop_app.task_manager import TaskManager
+
+SIZE = (1360, 840)
+
+
+def _window(qtbot: QtBot, tasks: TaskManager, store: SettingsStore, ref: tenancy.EngagementRef) -> MainWindow:
+    window = MainWindow(tasks, store)
+    qtbot.addWidget(window)
+    window.resize(*SIZE)
+    window.show()
+    qtbot.waitUntil(lambda: window._ready_emitted, timeout=10_000)
+    key = f"e:{ref.engagement_id}"
+    qtbot.waitUntil(lambda: window.sidebar.model_.find_key(key).isValid(), timeout=10_000)
+    window.sidebar.select_key(key)
+    return window
+
+
+def _open(qtbot: QtBot, window: MainWindow, ref: tenancy.EngagementRef) -> WavesScreen:
+    window.navigate(
+        "waves", Selection(ref.client_account_id, ref.client_name, ref.engagement_id, ref.engagement_name)
+    )
+    screen = window.current_screen()
+    assert isinstance(screen, WavesScreen)
+    qtbot.waitUntil(lambda: screen.board is not None and not screen.loading, timeout=10_000)
+    screen.time_limit_s = 2.0
+    return screen
+
+
+def _settled(qtbot: QtBot, tasks: TaskManager, screen: WavesScreen) -> None:
+    qtbot.waitUntil(lambda: tasks.is_idle() and not screen.busy and not screen.loading, timeout=20_000)
+
+
+def _where(screen: WavesScreen) -> dict[str, str]:
+    """application (or asset) name → the wave whose column lists it."""
+    return {name: col.wave["name"] for col in screen.columns for name in col.list.names()}
+
+
+def _drop(target: WaveList, name: str) -> None:
+    """What the end of a drag does: a drop event carrying the application's name on the list."""
+    data = QMimeData()
+    data.setData(MIME_TYPE, name.encode("utf-8"))
+    event = QDropEvent(
+        QPointF(20, 20),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    target.dropEvent(event)
+
+
+def test_plan_drop_breaks_a_dependency_lock_and_replan(
+    qtbot: QtBot,
+    tasks: TaskManager,
+    store: SettingsStore,
+    core: Core,
+    tenant: Tenant,
+    engagement: tenancy.EngagementRef,
+    output_dir: Path,
+    tmp_path: Path,
+) -> None:
+    add_estate(core, tenant)
+    window = _window(qtbot, tasks, store, engagement)
+    screen = _open(qtbot, window, engagement)
+    # no plan yet: the empty state names the button
+    assert screen.empty.isVisible() and screen.empty.text().startswith(NO_PLAN[:40])
+    assert "“Plan waves”" in screen.empty.text() and screen.plan_button.text() == "Plan waves"
+    assert not screen.export_button.isEnabled()
+
+    screen.max_servers.setValue(3)
+    screen.plan_button.click()
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: bool(screen.columns), timeout=10_000)
+    assert screen.plan_button.text() == "Re-plan" and screen.export_button.isEnabled()
+    where = _where(screen)
+    assert set(where) == {"CRM", "lone01", "Reports", "Shop", "ShopDB"}
+    assert all("/ 3 servers" in c.count_label.text() for c in screen.columns)
+    assert screen.broken_summary.text().startswith("✔ No broken dependencies")
+
+    # drop Reports (depends on db01 of ShopDB) into the first wave: a dependency breaks
+    first = min(screen.columns, key=lambda c: c.wave["order"])
+    assert first.wave["name"] != where["ShopDB"]
+    _drop(first.list, "Reports")
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: _where(screen).get("Reports") == first.wave["name"], timeout=10_000)
+    assert screen.last_moved and screen.last_moved[0]["from"] == "rpt01"
+    col = screen.column(first.wave["name"])
+    item = next(
+        col.list.item(r)
+        for r in range(col.list.count())
+        if col.list.item(r).data(Qt.ItemDataRole.UserRole + 1) == "Reports"
+    )
+    assert item.text().startswith(BROKEN_MARK) and "broken: rpt01 needs db01" in item.text()
+    assert item.background().color().alpha() > 0  # coloured as well as marked
+    assert screen.broken_summary.text().startswith(f"{BROKEN_MARK} 1 broken dependency")
+    assert screen.broken_list.count() == 1 and "rpt01" in screen.broken_list.item(0).text()
+    assert "db01" in screen.broken_list.item(0).text()
+    qtbot.waitUntil(tasks.is_idle, timeout=10_000)
+    assert window.grab().save(str(output_dir / "17_waves.png"))
+
+    # move it back next to its database: nothing broken any more
+    _drop(screen.column(where["ShopDB"]).list, "Reports")
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: screen.broken_summary.text().startswith("✔"), timeout=10_000)
+
+    # lock the wave holding CRM, re-plan with another limit: that wave is unchanged
+    crm_wave = _where(screen)["CRM"]
+    before = sorted(screen.column(crm_wave).list.names())
+    screen.column(crm_wave).lock_button.click()
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: screen.column(crm_wave).wave["locked"], timeout=10_000)
+    locked = screen.column(crm_wave)
+    assert locked.lock_button.text() == LOCKED_TEXT and not locked.list.acceptDrops()
+    screen.max_servers.setValue(4)
+    screen.plan_button.click()
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: screen.column(crm_wave).wave["locked"], timeout=10_000)
+    assert sorted(screen.column(crm_wave).list.names()) == before
+    stored = next(w for w in wave_plan(core.uows, tenant)["waves"] if w["name"] == crm_wave)
+    assert stored["locked"] and {"crm01", "crm02"} <= set(stored["assets"])
+    assert set(_where(screen)) == {"CRM", "lone01", "Reports", "Shop", "ShopDB"}
+
+    # a drop on the locked wave does nothing
+    moves = dict(_where(screen))
+    _drop(screen.column(crm_wave).list, "lone01")
+    _settled(qtbot, tasks, screen)
+    assert _where(screen) == moves
+
+    # export (the dialog's fileSelected goes to export_to)
+    out = tmp_path / "waves.xlsx"
+    screen.export_to(out)
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: out.exists(), timeout=10_000)
+    assert screen.last_export["rows"] == 7
