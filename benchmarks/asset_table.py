@@ -107,8 +107,8 @@ def ensure_assets(core: Any, n: int) -> Any:
     """The benchmark engagement with `n` assets (generated on first use)."""
     from sqlalchemy import text
 
+    from core import tenancy
     from core.inventory import count_assets
-    from core.services import tenancy
 
     ref = tenancy.ensure_engagement(
         core.db.admin_sessions(), "Benchmark Client", f"Asset table {n}", core.user_id
@@ -286,7 +286,7 @@ def _report(label: str, result: dict[str, Any]) -> dict[str, Any]:
 
 def _sql_timings(core: Any, ref: Any, columns: list[str], n: int) -> dict[str, float]:
     from core.inventory import count_assets
-    from core.services import asset_queries
+    from core.queries import asset_pages
 
     out: dict[str, float] = {}
     with core.uow(core.tenant_for(ref)) as uow:
@@ -295,7 +295,7 @@ def _sql_timings(core: Any, ref: Any, columns: list[str], n: int) -> dict[str, f
         out["count_ms"] = (time.perf_counter() - t0) * 1000
         for offset in (0, n // 2, max(0, n - 200)):
             t0 = time.perf_counter()
-            asset_queries.fetch_page(uow, columns=columns, offset=offset, limit=200)
+            asset_pages.fetch_page(uow, columns=columns, offset=offset, limit=200)
             out[f"page_at_{offset}_ms"] = (time.perf_counter() - t0) * 1000
     return out
 

@@ -177,9 +177,9 @@ def ensure_big_import(core: Any, rows: int, columns: int) -> tuple[Any, Any, Any
     """(engagement ref, import id, flow id) of the big import, generating it on first use."""
     from sqlalchemy import text
 
-    from core import mapping_review
+    from core import tenancy
+    from core.actions import mapping as mapping_actions
     from core.flows import create_discovery_flow, mark_import_completed
-    from core.services import tenancy
 
     name = f"big-{rows}x{columns}.csv"
     ref = tenancy.ensure_engagement(core.db.admin_sessions(), "Benchmark Client", "Big estate", core.user_id)
@@ -252,8 +252,7 @@ def ensure_big_import(core: Any, rows: int, columns: int) -> tuple[Any, Any, Any
                 "n": rows,
             },
         )
-    with core.uow(tenant) as uow:
-        mapping_review.generate_suggestions(uow, import_id, use_semantic=False)
+    mapping_actions.generate_suggestions(core.uows, tenant, import_id, use_semantic=False)
     print(f"grid: generated in {time.perf_counter() - t0:.0f} s", flush=True)
     return ref, import_id, flow_id
 

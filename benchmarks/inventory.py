@@ -321,14 +321,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import psycopg
 
+    from core import tenancy
     from core.bootstrap import Core
     from core.config import Identity, Settings
     from core.db import migrate
     from core.db.database import Database, ensure_login_role
     from core.db.embedded import EmbeddedServer
     from core.inventory import count_assets, fetch_assets
-    from core.inventory.phases import run_flow
-    from core.services import tenancy
+    from core.pipeline import run_flow
+    from core.progress import Progress
 
     t0 = time.perf_counter()
     sources = generate(args.records, args.seed)
@@ -364,12 +365,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             loaded.append((import_id, src))
             marks: dict[str, float] = {}
 
-            def progress(phase: str, done: int, total: int, marks: dict[str, float] = marks) -> None:
-                marks.setdefault(phase, time.perf_counter())
-                marks[phase + ":end"] = time.perf_counter()
+            def progress(snapshot: Progress, marks: dict[str, float] = marks) -> None:
+                marks.setdefault(snapshot.stage, time.perf_counter())
+                marks[snapshot.stage + ":end"] = time.perf_counter()
 
             t = time.perf_counter()
-            result = run_flow(core, tenant, flow_id, progress=progress)
+            result = run_flow(core.uows, tenant, flow_id, progress=progress)
             end = time.perf_counter()
             clean_s = marks.get("data_cleansing:end", t) - t
             inv_s = end - marks.get("asset_inventory", marks.get("data_cleansing:end", t))
@@ -396,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # re-run of the last flow: idempotent, nothing written
         t = time.perf_counter()
-        rerun = run_flow(core, tenant, per_flow_id(core, tenant, loaded[-1][0]), rerun=True)
+        rerun = run_flow(core.uows, tenant, per_flow_id(core, tenant, loaded[-1][0]), rerun=True)
         rerun_s = time.perf_counter() - t
 
         queries: dict[str, float] = {}
