@@ -8,19 +8,24 @@ real drag ends in. Also renders tests/output/17_waves.png at 1360x840 to be look
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from analysis.planning_estate import add_estate  # tests/analysis: the same small estate
+from openpyxl import load_workbook
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
 
 from core import tenancy
+from core.actions import planning
 from core.bootstrap import Core
 from core.queries.waves import wave_plan
 from core.uow import Tenant
 from desktop_app.main_window import MainWindow
 from desktop_app.screens.registry import Selection
+from desktop_app.screens.waves.dialogs import WaveDatesDialog
 from desktop_app.screens.waves.screen import (
     BROKEN_MARK,
     LOCKED_TEXT,
@@ -164,3 +169,164 @@ def test_plan_drop_breaks_a_dependency_lock_and_replan(
     _settled(qtbot, tasks, screen)
     qtbot.waitUntil(lambda: out.exists(), timeout=10_000)
     assert screen.last_export["rows"] == 7
+
+
+def _planned(
+    qtbot: QtBot,
+    tasks: TaskManager,
+    store: SettingsStore,
+    core: Core,
+    tenant: Tenant,
+    ref: tenancy.EngagementRef,
+) -> WavesScreen:
+    """The small estate planned in waves of at most 3 servers, shown on the board."""
+    add_estate(core, tenant)
+    window = _window(qtbot, tasks, store, ref)
+    screen = _open(qtbot, window, ref)
+    screen.max_servers.setValue(3)
+    screen.plan_button.click()
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: bool(screen.columns), timeout=10_000)
+    return screen
+
+
+def _stored(core: Core, tenant: Tenant, order: int) -> dict[str, object]:
+    return next(w for w in wave_plan(core.uows, tenant)["waves"] if w["order"] == order)
+
+
+def test_rename_and_date_a_wave_and_refuse_an_end_before_its_start(
+    qtbot: QtBot,
+    tasks: TaskManager,
+    store: SettingsStore,
+    core: Core,
+    tenant: Tenant,
+    engagement: tenancy.EngagementRef,
+) -> None:
+    screen = _planned(qtbot, tasks, store, core, tenant, engagement)
+    first = min(screen.columns, key=lambda c: c.wave["order"])
+    wave_id, order, old = first.wave["id"], first.wave["order"], first.wave["name"]
+    apps = sorted(first.list.names())
+
+    # a double-click on the column's title opens the rename dialog on the current name
+    qtbot.mouseDClick(first.name_label, Qt.MouseButton.LeftButton)
+    dialog = screen.rename_dialog
+    assert isinstance(dialog, QInputDialog)
+    qtbot.waitUntil(dialog.isVisible, timeout=5_000)
+    assert dialog.textValue() == old
+    dialog.setTextValue("  Cutover weekend  ")
+    dialog.accept()
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: any(c.wave["name"] == "Cutover weekend" for c in screen.columns), timeout=10_000)
+    col = screen.column("Cutover weekend")
+    assert col.name_label.text() == f"{order}. Cutover weekend"
+    assert sorted(col.list.names()) == apps
+    assert _stored(core, tenant, order)["name"] == "Cutover weekend"
+    assert "Renamed" in screen.notice.text() and screen.notice.isVisible()
+
+    # dates through the wave's menu and its dialog
+    planned = _stored(core, tenant, order)  # the planner proposes dates; the dialog opens on them
+    col.dates_action.trigger()
+    dates = screen.dates_dialog
+    assert isinstance(dates, WaveDatesDialog)
+    qtbot.waitUntil(dates.isVisible, timeout=5_000)
+    assert dates.start.value() == (dt.date.fromisoformat(str(planned["start"])) if planned["start"] else None)
+    assert dates.end.value() == (dt.date.fromisoformat(str(planned["end"])) if planned["end"] else None)
+    dates.start.set_value(dt.date(2027, 3, 6))
+    dates.end.set_value(dt.date(2027, 3, 7))
+    assert dates.start.edit.isEnabled() and dates.end.value() == dt.date(2027, 3, 7)
+    dates.accept()
+    _settled(qtbot, tasks, screen)
+    shown = "06 Mar 2027 → 07 Mar 2027"
+    qtbot.waitUntil(lambda: screen.column("Cutover weekend").dates_label.text() == shown, timeout=10_000)
+    stored = _stored(core, tenant, order)
+    assert (stored["start"], stored["end"]) == ("2027-03-06", "2027-03-07")
+
+    # an end before the start: the core's refusal is shown, nothing is stored
+    messages: list[str] = []
+    screen.status_message.connect(messages.append)
+    screen.set_dates(wave_id, dt.date(2027, 4, 10), dt.date(2027, 4, 1))
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(
+        lambda: screen.notice.isVisible() and "before it starts" in screen.notice.text(), timeout=10_000
+    )
+    assert screen.notice.text().startswith(BROKEN_MARK) and "swap the dates" in screen.notice.text()
+    assert any("before it starts" in m for m in messages)
+    stored = _stored(core, tenant, order)
+    assert (stored["start"], stored["end"]) == ("2027-03-06", "2027-03-07")
+    assert screen.column("Cutover weekend").dates_label.text() == shown
+
+    # "no date" on the end clears it and keeps the start
+    dates = screen.choose_dates(wave_id)
+    qtbot.waitUntil(dates.isVisible, timeout=5_000)
+    dates.end.none.setChecked(True)
+    assert not dates.end.edit.isEnabled() and dates.end.value() is None
+    dates.accept()
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(
+        lambda: screen.column("Cutover weekend").dates_label.text() == "06 Mar 2027 → no date", timeout=10_000
+    )
+    assert not screen.notice.text().startswith(BROKEN_MARK)
+    assert _stored(core, tenant, order)["end"] is None
+
+
+def test_apply_an_edited_export_moves_the_application_and_names_a_bad_cell(
+    qtbot: QtBot,
+    tasks: TaskManager,
+    store: SettingsStore,
+    core: Core,
+    tenant: Tenant,
+    engagement: tenancy.EngagementRef,
+    tmp_path: Path,
+) -> None:
+    screen = _planned(qtbot, tasks, store, core, tenant, engagement)
+    assert screen.apply_button.isEnabled()
+    before = _where(screen)
+    target = next(c.wave["name"] for c in screen.columns if c.wave["name"] != before["lone01"])
+    path = tmp_path / "waves.xlsx"
+    planning.export_waves(core.uows, tenant, path)
+    wb = load_workbook(path)
+    ws = wb["Waves"]
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[header.index("Asset")].value == "lone01":
+            row[header.index("Wave")].value = target
+    wb.save(path)
+
+    # the button's dialog hands the chosen file to apply_from
+    screen.apply_button.click()
+    dialog = screen.apply_dialog
+    assert isinstance(dialog, QFileDialog)
+    qtbot.waitUntil(dialog.isVisible, timeout=5_000)
+    assert any("*.xlsx" in f and "*.csv" in f for f in dialog.nameFilters())
+    dialog.fileSelected.emit(str(path))  # what choosing the file and pressing Open ends in
+    dialog.reject()
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: _where(screen).get("lone01") == target, timeout=10_000)
+    assert {k: v for k, v in _where(screen).items() if k != "lone01"} == {
+        k: v for k, v in before.items() if k != "lone01"
+    }
+    assert screen.last_applied is not None
+    assert [m["assets"] for m in screen.last_applied["moved"]] == [["lone01"]]
+    assert screen.notice.text() == (
+        f"Applied waves.xlsx: moved 1 application (lone01 → {target}); nothing broken"
+    )
+    assert _wave_of_asset(core, tenant, "lone01") == target
+
+    # a CSV naming a wave that does not exist: file, row and column are shown, nothing moves
+    bad = tmp_path / "waves.csv"
+    planning.export_waves(core.uows, tenant, bad)
+    lines = bad.read_text(encoding="utf-8-sig").splitlines()
+    rest = lines[1].split(",", 1)[1]
+    lines[1] = ",".join(['"Wave 99"', rest])
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    screen.apply_from(bad)
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: screen.notice.text().startswith(BROKEN_MARK), timeout=10_000)
+    text = screen.notice.text()
+    assert f"file {bad}" in text and "row 2" in text and "column 'Wave'" in text and "'Wave 99'" in text
+    assert _where(screen).get("lone01") == target
+    assert _wave_of_asset(core, tenant, "lone01") == target
+
+
+def _wave_of_asset(core: Core, tenant: Tenant, asset: str) -> str:
+    return next(w["name"] for w in wave_plan(core.uows, tenant)["waves"] if asset in w["assets"])

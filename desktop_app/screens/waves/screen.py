@@ -6,7 +6,11 @@ a `WaveList` (a QListWidget) whose drops carry the application's name in `MIME_T
 the core's `move_application` (one use case) and the board is read again, so the broken
 dependencies the move causes are listed and their applications marked (colour *and* a ⚠ mark)
 right after it. Re-planning and export call `plan_waves` / `export_waves`; the core keeps locked
-waves and manual moves. Nothing is planned here: every figure shown comes from the core.
+waves and manual moves. A wave's menu (or a double-click on its title / dates) renames it or sets
+its dates (`rename_wave` / `date_wave`), and "Apply edited export…" reads a changed export back
+(`apply_wave_sheet`); the core's refusals (an end before the start; a file's unknown wave, with its
+row and column) are shown in the notice line under the title and the status bar, and nothing is
+stored. Nothing is planned here: every figure shown comes from the core.
 """
 
 from __future__ import annotations
@@ -17,15 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QFrame,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -38,6 +44,7 @@ from PySide6.QtWidgets import (
 from desktop_app.screens.engagement_screen import EngagementScreen
 from desktop_app.screens.registry import ScreenContext, Selection, register_screen
 from desktop_app.screens.waves import service
+from desktop_app.screens.waves.dialogs import WaveDatesDialog, ask_wave_dates, ask_wave_name
 from desktop_app.task_manager import CollectionOp, QueryOp
 from desktop_app.theme import colors
 
@@ -56,11 +63,25 @@ NO_PLAN = (
 DEFAULT_MAX_SERVERS = 50
 
 
-def _day(value: Any) -> str:
+def _as_date(value: Any) -> dt.date | None:
     if not value:
-        return "no date"
-    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-    return day.strftime("%d %b %Y")
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _day(value: Any) -> str:
+    day = _as_date(value)
+    return day.strftime("%d %b %Y") if day else "no date"
+
+
+class _ClickableLabel(QLabel):
+    """A header label that says when it is double-clicked (title: rename; dates: set the dates)."""
+
+    double_clicked = Signal()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.double_clicked.emit()
+        event.accept()
 
 
 class WaveList(QListWidget):
@@ -120,6 +141,8 @@ class WaveColumn(QFrame):
     """Header (name, dates, servers against the limit, lock toggle) over the wave's list."""
 
     lock_toggled = Signal(object, bool)  # wave id, locked
+    rename_requested = Signal(object)  # wave id
+    dates_requested = Signal(object)  # wave id
 
     def __init__(
         self, wave: dict[str, Any], broken: list[dict[str, Any]], parent: QWidget | None = None
@@ -132,11 +155,17 @@ class WaveColumn(QFrame):
         c = colors()
         servers = sum(len(u["assets"]) for u in wave["units"])
         limit = wave.get("max_servers")
-        self.name_label = QLabel(f"{wave['order']}. {wave['name']}")
+        self.name_label = _ClickableLabel(f"{wave['order']}. {wave['name']}")
+        self.name_label.setObjectName("waveTitle")
         self.name_label.setStyleSheet("font-weight: bold; font-size: 14px;")
         self.name_label.setWordWrap(True)
-        self.dates_label = QLabel(f"{_day(wave['start'])} → {_day(wave['end'])}")
+        self.name_label.setToolTip("Double-click to rename the wave")
+        self.name_label.double_clicked.connect(lambda: self.rename_requested.emit(wave["id"]))
+        self.dates_label = _ClickableLabel(f"{_day(wave['start'])} → {_day(wave['end'])}")
+        self.dates_label.setObjectName("waveDates")
         self.dates_label.setStyleSheet(f"color: {c.muted.name()};")
+        self.dates_label.setToolTip("Double-click to set the wave's start and end")
+        self.dates_label.double_clicked.connect(lambda: self.dates_requested.emit(wave["id"]))
         over = limit is not None and servers > limit
         count = f"{servers} / {limit} servers" if limit is not None else f"{servers} servers"
         self.count_label = QLabel(f"{BROKEN_MARK} {count} — over the limit" if over else count)
@@ -153,9 +182,21 @@ class WaveColumn(QFrame):
             else "Lock: re-planning keeps this wave's applications and position"
         )
         self.lock_button.toggled.connect(lambda on: self.lock_toggled.emit(wave["id"], on))
+        self.menu = QMenu(self)
+        self.rename_action = self.menu.addAction("Rename…")
+        self.rename_action.triggered.connect(lambda: self.rename_requested.emit(wave["id"]))
+        self.dates_action = self.menu.addAction("Set dates…")
+        self.dates_action.triggered.connect(lambda: self.dates_requested.emit(wave["id"]))
+        self.menu_button = QToolButton()
+        self.menu_button.setObjectName("waveMenu")
+        self.menu_button.setText("⋯")
+        self.menu_button.setToolTip("Rename the wave or set its dates")
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu_button.setMenu(self.menu)
         top = QHBoxLayout()
         top.addWidget(self.name_label, 1)
         top.addWidget(self.lock_button)
+        top.addWidget(self.menu_button)
         self.list = WaveList(wave["id"], bool(wave["locked"]))
         for unit in wave["units"]:
             self.list.addItem(_unit_item(unit, broken))
@@ -197,6 +238,19 @@ def _unit_item(unit: dict[str, Any], broken: list[dict[str, Any]]) -> QListWidge
     return item
 
 
+def _applied_text(path: Path, value: dict[str, Any]) -> str:
+    """What applying an edited export did: the applications moved and the dependencies it broke."""
+    moved = value["moved"]
+    if not moved:
+        return f"Applied {path.name}: no wave changed, nothing moved"
+    shown = "; ".join(
+        f"{m['application'] or ', '.join(m['assets'])} → {m['to']}" for m in moved[:5]
+    ) + ("; …" if len(moved) > 5 else "")
+    n, b = len(moved), len(value["broken_dependencies"])
+    broken = f"{BROKEN_MARK} {b} dependenc{'y' if b == 1 else 'ies'} broken" if b else "nothing broken"
+    return f"Applied {path.name}: moved {n} application{'s' if n != 1 else ''} ({shown}); {broken}"
+
+
 @register_screen
 class WavesScreen(EngagementScreen):
     screen_id = "waves"
@@ -216,6 +270,11 @@ class WavesScreen(EngagementScreen):
         self.time_limit_s: float | None = None
         self.columns: list[WaveColumn] = []
         self.export_dialog: QFileDialog | None = None
+        self.apply_dialog: QFileDialog | None = None
+        self.rename_dialog: QInputDialog | None = None
+        self.dates_dialog: WaveDatesDialog | None = None
+        #: what the last apply of an edited export did (`apply_wave_sheet`'s value)
+        self.last_applied: dict[str, Any] | None = None
         self._scope_pending = True
         self._stale = False
         self._build_ui()
@@ -229,6 +288,12 @@ class WavesScreen(EngagementScreen):
         self.subtitle = QLabel("")
         self.subtitle.setObjectName("screenSubtitle")
         self.subtitle.setWordWrap(True)
+        #: the last edit's result or the core's refusal; stays until the next action (the status bar fades)
+        self.notice = QLabel("")
+        self.notice.setObjectName("waveNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.hide()
         self.max_servers = QSpinBox()
         self.max_servers.setObjectName("waveMaxServers")
         self.max_servers.setRange(1, 100_000)
@@ -241,6 +306,13 @@ class WavesScreen(EngagementScreen):
         self.export_button.setObjectName("waveExport")
         self.export_button.setToolTip("Write the plan to XLSX or CSV, one row per server with its wave")
         self.export_button.clicked.connect(self.choose_export)
+        self.apply_button = QPushButton("Apply edited export…")
+        self.apply_button.setObjectName("waveApply")
+        self.apply_button.setToolTip(
+            "Read back an exported XLSX or CSV whose Wave cells you changed: each application whose "
+            "wave changed is moved there by hand"
+        )
+        self.apply_button.clicked.connect(self.choose_apply)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
         top = QHBoxLayout()
@@ -250,6 +322,7 @@ class WavesScreen(EngagementScreen):
         top.addWidget(self.max_servers)
         top.addWidget(self.plan_button)
         top.addWidget(self.export_button)
+        top.addWidget(self.apply_button)
         top.addWidget(self.refresh_button)
 
         self.columns_host = QWidget()
@@ -287,6 +360,7 @@ class WavesScreen(EngagementScreen):
         layout.setSpacing(6)
         layout.addLayout(top)
         layout.addWidget(self.subtitle)
+        layout.addWidget(self.notice)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.empty, 1)
 
@@ -295,6 +369,8 @@ class WavesScreen(EngagementScreen):
     def clear_engagement(self) -> None:
         self.board = None
         self.last_moved = None
+        self.last_applied = None
+        self.show_notice("")
 
     def refresh(self) -> None:
         """Read the stored plan again (in the read pool)."""
@@ -311,7 +387,15 @@ class WavesScreen(EngagementScreen):
     def _failed(self, exc: BaseException) -> None:
         self.loading = self.busy = False
         self._render()
+        self.show_notice(f"{BROKEN_MARK} {exc}", error=True)
         self.status_message.emit(f"Wave planner: {exc}")
+
+    def show_notice(self, text: str, error: bool = False) -> None:
+        """Keep the last result or refusal on screen (empty text hides the line)."""
+        c = colors()
+        self.notice.setText(text)
+        self.notice.setStyleSheet(f"color: {c.rejected.name()}; font-weight: bold;" if error else "")
+        self.notice.setVisible(bool(text))
 
     def _loaded(self, selection: Selection, board: dict[str, Any]) -> None:
         if selection.engagement_id != self.selection.engagement_id:
@@ -327,6 +411,7 @@ class WavesScreen(EngagementScreen):
 
     def _write(self, label: str, op: Any, done: Any) -> None:
         self.busy = True
+        self.show_notice("")
         self._render_buttons()
         CollectionOp(self, op, label=label).success(done).failure(self._failed).run_in_background(
             self.ctx.tasks
@@ -411,11 +496,94 @@ class WavesScreen(EngagementScreen):
             done
         ).failure(self._failed).run_in_background(self.ctx.tasks)
 
+    def choose_rename(self, wave_id: uuid.UUID) -> QInputDialog:
+        """Ask for the wave's new name (non-blocking); OK renames it in the core."""
+        self.rename_dialog = ask_wave_name(
+            self, self.wave_name(wave_id), lambda name: self.rename(wave_id, name)
+        )
+        return self.rename_dialog
+
+    def rename(self, wave_id: uuid.UUID, name: str) -> None:
+        """Rename a wave (`rename_wave`), then read the board again; an empty name is refused."""
+        selection, old = self.selection, self.wave_name(wave_id)
+        self.rename_dialog = None
+
+        def done(outcome: Any) -> None:
+            self.busy = False
+            self.show_notice(f"Renamed {old} to {outcome.value['name']}")
+            self.status_message.emit(f"Renamed {old} to {outcome.value['name']}")
+            self.refresh()
+
+        self._write(f"Renaming {old}", lambda core: service.rename(core, selection, wave_id, name), done)
+
+    def choose_dates(self, wave_id: uuid.UUID) -> WaveDatesDialog:
+        """Open the dates dialog (non-blocking) on the wave's stored dates; OK stores the new ones."""
+        wave = self.wave(wave_id)
+        self.dates_dialog = ask_wave_dates(
+            self,
+            self.wave_name(wave_id),
+            _as_date(wave["start"]) if wave else None,
+            _as_date(wave["end"]) if wave else None,
+            lambda start, end: self.set_dates(wave_id, start, end),
+        )
+        return self.dates_dialog
+
+    def set_dates(self, wave_id: uuid.UUID, start: dt.date | None, end: dt.date | None) -> None:
+        """Set or clear a wave's dates (`date_wave`); an end before the start is refused by the core."""
+        selection, name = self.selection, self.wave_name(wave_id)
+        self.dates_dialog = None
+
+        def done(_outcome: Any) -> None:
+            self.busy = False
+            self.show_notice(f"{name}: {_day(start)} → {_day(end)}")
+            self.status_message.emit(f"Dates of {name}: {_day(start)} → {_day(end)}")
+            self.refresh()
+
+        self._write(
+            f"Setting the dates of {name}",
+            lambda core: service.set_dates(core, selection, wave_id, start, end),
+            done,
+        )
+
+    def choose_apply(self) -> QFileDialog:
+        """Open the file dialog (non-blocking) for an edited export; choosing a file applies it."""
+        folder = Path(self.ctx.settings.last_directory or Path.home())
+        dialog = QFileDialog(self, "Apply an edited wave export", str(folder))
+        dialog.setObjectName("waveApplyDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilters(["Wave export (*.xlsx *.csv)", "Excel workbook (*.xlsx)", "CSV (*.csv)"])
+        dialog.fileSelected.connect(lambda path: self.apply_from(Path(path)))
+        self.apply_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def apply_from(self, path: Path) -> None:
+        """Move every application whose Wave the file changed (`apply_wave_sheet`), then reload."""
+        selection = self.selection
+        self.apply_dialog = None
+        self.ctx.settings.last_directory = str(path.parent)
+
+        def done(outcome: Any) -> None:
+            self.busy = False
+            self.last_applied = outcome.value
+            self.last_moved = list(outcome.value["broken_dependencies"])
+            text = _applied_text(path, outcome.value)
+            self.show_notice(text)
+            self.status_message.emit(text)
+            self.refresh()
+
+        self._write(f"Applying {path.name}", lambda core: service.apply_sheet(core, selection, path), done)
+
     # -- reading the board ---------------------------------------------------------------------------
 
-    def wave_name(self, wave_id: uuid.UUID) -> str:
+    def wave(self, wave_id: uuid.UUID) -> dict[str, Any] | None:
         waves = self.board["waves"] if self.board else []
-        return next((w["name"] for w in waves if w["id"] == wave_id), "the wave")
+        return next((w for w in waves if w["id"] == wave_id), None)
+
+    def wave_name(self, wave_id: uuid.UUID) -> str:
+        wave = self.wave(wave_id)
+        return wave["name"] if wave else "the wave"
 
     def column(self, name: str) -> WaveColumn:
         return next(c for c in self.columns if c.wave["name"] == name)
@@ -437,6 +605,7 @@ class WavesScreen(EngagementScreen):
         )
         self.plan_button.setEnabled(has and not self.busy and self.board is not None)
         self.export_button.setEnabled(planned and not self.busy)
+        self.apply_button.setEnabled(planned and not self.busy)
         self.refresh_button.setEnabled(has)
         self.max_servers.setEnabled(has and not self.busy)
 
@@ -490,6 +659,8 @@ class WavesScreen(EngagementScreen):
             col = WaveColumn(wave, broken)
             col.list.dropped.connect(self.move)
             col.lock_toggled.connect(self.set_locked)
+            col.rename_requested.connect(self.choose_rename)
+            col.dates_requested.connect(self.choose_dates)
             self.columns_layout.addWidget(col)
             self.columns.append(col)
         self.columns_layout.addStretch(1)

@@ -7,6 +7,7 @@ broadcasts it). A move names the wave by id, as the board read it.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import Path
 from typing import Any
@@ -47,3 +48,20 @@ def replan(
 def export(core: Core, selection: Selection, path: str | Path) -> Outcome[Any]:
     """Write the plan to XLSX or CSV (by suffix); the value says how many rows."""
     return planning.export_waves(core.uows, tenant_of(core, selection), path)
+
+
+def rename(core: Core, selection: Selection, wave_id: uuid.UUID, name: str) -> Outcome[Any]:
+    """Give a wave another name (the core refuses an empty one)."""
+    return planning.rename_wave(core.uows, tenant_of(core, selection), wave_id, name)
+
+
+def set_dates(
+    core: Core, selection: Selection, wave_id: uuid.UUID, start: dt.date | None, end: dt.date | None
+) -> Outcome[Any]:
+    """Set or clear a wave's start and end (the core refuses an end before the start)."""
+    return planning.date_wave(core.uows, tenant_of(core, selection), wave_id, start, end)
+
+
+def apply_sheet(core: Core, selection: Selection, path: str | Path) -> Outcome[Any]:
+    """Apply an edited export: the value lists the applications moved and the broken dependencies."""
+    return planning.apply_wave_sheet(core.uows, tenant_of(core, selection), path)
