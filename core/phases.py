@@ -12,6 +12,8 @@ __all__ = [
     "ADVANCEABLE_STATUSES",
     "COMPLETED",
     "FLAG_FIELDS",
+    "MASTER_STAGES",
+    "MASTER_STAGE_COMMANDS",
     "PHASES",
     "PHASE_FLAG_MAP",
     "PROTECTED_FIELDS",
@@ -33,6 +35,17 @@ PHASES: Final[tuple[str, ...]] = (
     "dependency_analysis",
     "tech_debt_assessment",
 )
+
+#: The master flow's stages: the discovery flows of its imports, then the engagement's 6R
+#: assessment, then its wave plan. Assessment and planning work on the whole engagement, so one run
+#: completes that stage of every master flow whose discovery is complete (`core.flows.master`).
+MASTER_STAGES: Final[tuple[str, ...]] = ("discovery", "assessment", "planning")
+#: The CLI command that does each stage's work (named in reasons and hints).
+MASTER_STAGE_COMMANDS: Final[dict[str, str]] = {
+    "discovery": "flow run FLOW_ID",
+    "assessment": "plan sixr",
+    "planning": "plan waves",
+}
 
 #: Terminal pseudo-phase: `current_phase` once the last phase is complete.
 COMPLETED: Final = "completed"

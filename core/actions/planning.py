@@ -2,15 +2,16 @@
 
 Each opens one unit of work, calls `core.analysis.sixr` / `core.analysis.waves` (which never
 commit), commits — or rolls back on any error, so a refused edit writes nothing — and returns an
-`Outcome`. The 6R assessment and the wave plan are engagement-wide analyses run on demand (the
-master flow has no runnable assessment or planning phase; see `core.analysis.sixr`).
+`Outcome`. The 6R assessment and the wave plan are the assessment and planning stages of the master
+flows: they work on the whole engagement, and each run completes its stage of every master flow
+whose earlier stage is complete (`core.flows.master.complete_stage`, in the same transaction).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ from core.analysis import sixr, waves
 from core.changes import OpChanges
 from core.errors import UserInputError
 from core.export.waves import ID_COLUMN, WAVE_COLUMN, read_wave_sheet, write_wave_sheet
+from core.flows import master
 from core.progress import CancelToken
-from core.uow import Tenant, UnitOfWorkFactory
+from core.uow import Tenant, UnitOfWork, UnitOfWorkFactory
 
 
 def run_sixr(
@@ -29,8 +31,15 @@ def run_sixr(
     """Assess every application (and asset without one); stored; the value is the `plan sixr` shape."""
     with uows(tenant) as uow:
         result = sixr.assess_sixr(uow, as_of=as_of)
+        stage = _assessed(uow, result)
         uow.commit()
-    return Outcome(sixr.contract(result), uow.committed_changes)
+    return Outcome({**sixr.contract(result), "stage": stage}, uow.committed_changes)
+
+
+def _assessed(uow: UnitOfWork, result: sixr.SixRResult) -> dict[str, Any]:
+    """Record the assessment stage of the master flows (counts by disposition as its summary)."""
+    by = dict(sorted(Counter(r.disposition for r in result.recommendations).items()))
+    return master.complete_stage(uow, "assessment", {"recommendations": len(result.recommendations), **by})
 
 
 def override_disposition(
@@ -43,6 +52,7 @@ def override_disposition(
     with uows(tenant) as uow:
         application, asset_id = sixr.set_override(uow, application_or_asset, disposition, reason)
         result = sixr.assess_sixr(uow)
+        _assessed(uow, result)
         uow.commit()
     return Outcome(_recommendation(result, application, asset_id), uow.committed_changes)
 
@@ -56,6 +66,7 @@ def clear_override(
         if not sixr.remove_override(uow, application_or_asset):
             raise UserInputError(f"{application_or_asset!r} has no override to clear")
         result = sixr.assess_sixr(uow)
+        _assessed(uow, result)
         uow.commit()
     return Outcome(_recommendation(result, application, asset_id), uow.committed_changes)
 
@@ -94,8 +105,11 @@ def plan_waves(
             wave_days=wave_days,
         )
         stored = waves.stored_plan(uow)
+        summary = {"waves": len(stored.waves), "assets": sum(len(m) for m in stored.members.values())}
+        stage = master.complete_stage(uow, "planning", summary)
         uow.commit()
-    return Outcome({**stored.to_contract(), "notes": notes, "stats": plan.stats}, uow.committed_changes)
+    value = {**stored.to_contract(), "notes": notes, "stats": plan.stats, "stage": stage}
+    return Outcome(value, uow.committed_changes)
 
 
 def move_application(

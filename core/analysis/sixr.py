@@ -1,9 +1,9 @@
 """The 6R assessment's database side: assets, tech-debt findings and overrides in, recommendations out.
 
-Where it runs: the master flow models only the discovery phases as runnable steps (`core.phases`
-has no assessment or planning phase, and `master_flows` keeps no phase state), so the assessment
-is an engagement-wide analysis run on demand — by the use case `core.actions.planning.run_sixr`,
-the CLI's `plan sixr`, and after every override — like the tech-debt phase it reads from.
+Where it runs: the assessment stage of the master flows (`core.flows.master`). It works on the
+whole engagement — run by the use case `core.actions.planning.run_sixr` (the CLI's `plan sixr`,
+the 6R board) and after every override — and each run completes the assessment stage of every
+master flow whose discovery flows are complete.
 
 It reads every asset of the engagement (the fields `resources/sixr_rules.yaml` tests), the
 findings the tech-debt phase stored (`techdebt_findings`) and the consultants' overrides

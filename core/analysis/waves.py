@@ -1,14 +1,16 @@
 """Wave planning's database side: move groups, dependencies and decisions in, stored waves out.
 
-Where it runs: like the 6R assessment, an engagement-wide analysis run on demand (the master flow
-has no runnable planning phase; see `core.analysis.sixr`) — use cases in `core.actions.planning`,
-the CLI's `plan waves`.
+Where it runs: the planning stage of the master flows (`core.flows.master`): it works on the whole
+engagement, run by the use cases in `core.actions.planning` (the CLI's `plan waves`, the wave
+planner), and each run completes the planning stage of every master flow whose assessment is done.
 
 What it reads:
 - move groups (`move_groups` / `move_group_members`, the dependency analysis' answer) — or, when
   none are stored yet, one group per application name (`groups_by_application`, said in the
   plan's notes); assets in no stored group become groups of their own; infrastructure servers
-  (`infrastructure_services`, with the consultant's `infrastructure_overrides`) are left out;
+  (`infrastructure_services`, with the consultant's `infrastructure_overrides`) are left out, and
+  so is what the stored 6R assessment retires or retains (`without_non_migrating`, said in the
+  notes; a locked wave or a manual move keeps its servers);
 - dependencies: `asset_dependencies` whose two ends resolved to assets, weighted by observations;
 - assets: environment, business criticality, provisioned storage, application names;
 - the consultant's decisions in `waves` / `wave_members`: locked waves (members and position)
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -39,6 +41,7 @@ from core.db.models import (
     InfrastructureOverride,
     InfrastructureService,
     MoveGroupMember,
+    SixRRecommendation,
     Wave,
     WaveMember,
 )
@@ -230,6 +233,73 @@ def decisions(uow: UnitOfWork, estate: Estate) -> tuple[list[LockedWave], list[P
     return locked, placements
 
 
+#: 6R dispositions of what does not migrate: these servers are left out of the waves
+NOT_MIGRATING = ("retire", "retain")
+
+
+def non_migrating(uow: UnitOfWork, estate: Estate) -> dict[str, str]:
+    """Servers the stored 6R assessment retires or retains: `{server id: disposition}`.
+
+    A server of several applications stays in the plan unless every one of them is retired or
+    retained; a server without an application follows its own recommendation.
+    """
+    by_app: dict[str, str] = {}
+    by_asset: dict[str, str] = {}
+    for app, asset_id, disposition in uow.session.execute(
+        select(SixRRecommendation.application, SixRRecommendation.asset_id, SixRRecommendation.disposition)
+    ):
+        if app is not None:
+            by_app[app.casefold()] = disposition
+        elif asset_id is not None:
+            by_asset[str(asset_id)] = disposition
+    out: dict[str, str] = {}
+    for sid, server in estate.servers.items():
+        if server.applications:
+            found = [by_app.get(a.casefold()) for a in server.applications]
+            if all(d in NOT_MIGRATING for d in found):
+                out[sid] = str(found[0])
+        elif by_asset.get(sid) in NOT_MIGRATING:
+            out[sid] = by_asset[sid]
+    return out
+
+
+def without_non_migrating(
+    uow: UnitOfWork, estate: Estate, locked: list[LockedWave], placements: list[Placement]
+) -> Estate:
+    """The estate without what the 6R assessment retires or retains, saying so in its notes.
+
+    What a consultant put in a locked wave or placed by hand stays: their decision wins over the
+    rules (override the disposition to make that explicit).
+    """
+    skip = non_migrating(uow, estate)
+    if not skip:
+        return estate
+    kept = {sid for w in locked for sid in w.servers}
+    placed_apps = {p.application.casefold() for p in placements if p.application}
+    placed_groups = {p.group for p in placements if p.group}
+    group_of = estate.group_of()
+    for sid in list(skip):
+        apps = {a.casefold() for a in estate.servers[sid].applications}
+        if sid in kept or apps & placed_apps or group_of.get(sid) in placed_groups:
+            del skip[sid]
+    if not skip:
+        return estate
+    servers = {sid: s for sid, s in estate.servers.items() if sid not in skip}
+    groups = [
+        MoveGroup(g.id, g.name, kept_servers)
+        for g in estate.groups
+        if (kept_servers := tuple(s for s in g.servers if s.id in servers))
+    ]
+    deps = [d for d in estate.dependencies if d.source in servers and d.target in servers]
+    counts = Counter(skip.values())
+    said = " and ".join(f"{counts[d]} {d}" for d in NOT_MIGRATING if counts[d])
+    note = (
+        f"{len(skip)} asset(s) left out of the waves: their 6R disposition is {said} "
+        "(override the disposition to plan them)"
+    )
+    return Estate(servers, groups, deps, [*estate.notes, note])
+
+
 def last_limit(uow: UnitOfWork) -> int | None:
     """The server limit of the stored plan, if any."""
     return uow.session.scalar(select(Wave.max_servers).where(Wave.max_servers.is_not(None)).limit(1))
@@ -289,6 +359,12 @@ def plan_engagement(
         )
     limit = max_servers if max_servers is not None else (last_limit(uow) or DEFAULT_MAX_SERVERS)
     locked, placements = decisions(uow, estate)
+    estate = without_non_migrating(uow, estate, locked, placements)
+    if not estate.servers:
+        raise UserInputError(
+            "every asset of this engagement is assessed retire or retain: there is nothing to plan",
+            hint="override the 6R disposition of what moves (`plan override NAME DISPOSITION --reason ...`)",
+        )
     calendar, redate = wave_calendar(uow, start, wave_days)
     plan = plan_waves(
         estate.groups,

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.db.models import DataImport, DiscoveryFlow, FlowCheckpoint, MasterFlow
+from core.flows import master as master_stages
 from core.flows import metrics
 from core.flows.errors import InvalidTransitionError, ReopenRefusedError, StateValidationError
 from core.flows.phases import (
@@ -311,6 +312,8 @@ def _transition(
     )
     write_checkpoint(uow, flow, after)
     uow.session.flush()
+    if flow.status == "completed":
+        master_stages.refresh_status(uow, flow.master_flow_id)
 
     outcome = "repaired" if repair else "success"
     result_flag = "already_set" if flag_was_set else ("repaired" if repair else "set")
@@ -602,6 +605,7 @@ def reopen_mapping(uow: UnitOfWork, flow_id: uuid.UUID | str, *, reason: str | N
     record_event(uow, flow, "mapping_reopened", phase=REOPENED_PHASE, data=data, imports=True)
     write_checkpoint(uow, flow, after)
     uow.session.flush()
+    master_stages.refresh_status(uow, flow.master_flow_id)
     version = flow.version
     tenant = require_tenant(uow)
 

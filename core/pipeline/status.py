@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from core.flows.master import master_state
 from core.flows.status import flow_timeline as stored_timeline
 from core.flows.status import status_dict
 from core.flows.store import load_flow
@@ -26,10 +27,15 @@ def _actions(uow: UnitOfWork, status: dict[str, Any], import_id: uuid.UUID | Non
 
 
 def status_with_actions(uow: UnitOfWork, flow_id: uuid.UUID | str) -> dict[str, Any]:
-    """`flow status --json`: the contract's shape plus `actions` {name: {allowed, reason}}."""
+    """`flow status --json`: the contract's shape plus `actions` {name: {allowed, reason}} and
+    `master` (the master flow's stages: discovery, assessment, planning; `core.flows.master`)."""
     flow = load_flow(uow, flow_id)
     status = status_dict(flow)
-    return {**status, "actions": _actions(uow, status, flow.data_import_id)}
+    return {
+        **status,
+        "actions": _actions(uow, status, flow.data_import_id),
+        "master": master_state(uow, flow.master_flow_id).to_dict(),
+    }
 
 
 def flow_status(uows: UnitOfWorkFactory, tenant: Tenant, flow_id: uuid.UUID | str) -> dict[str, Any]:
@@ -43,4 +49,8 @@ def flow_timeline(uows: UnitOfWorkFactory, tenant: Tenant, flow_id: uuid.UUID | 
     with uows(tenant) as uow:
         timeline = stored_timeline(uow, flow_id)
         flow = load_flow(uow, flow_id)
-        return {**timeline, "actions": _actions(uow, status_dict(flow), flow.data_import_id)}
+        return {
+            **timeline,
+            "actions": _actions(uow, status_dict(flow), flow.data_import_id),
+            "master": master_state(uow, flow.master_flow_id).to_dict(),
+        }

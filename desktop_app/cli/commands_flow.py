@@ -55,6 +55,14 @@ def _status_text(data: dict[str, Any]) -> str:
         lines.append(f"  error in {err.get('phase') or '?'}: {err.get('message')}")
         if details.get("recovery_hint"):
             lines.append(f"    {details.get('error_class', '')}: {details['recovery_hint']}")
+    master = data.get("master")
+    if master:
+        lines.append(f"  master flow {master['master_flow_id']}: {master['status']}")
+        for st in master["stages"]:
+            here = ">" if st["stage"] == master["current_stage"] else " "
+            mark = {"completed": "x", "stale": "!"}.get(st["status"], here)
+            why = f" - {st['reason']}" if st["reason"] and st["status"] != "completed" else ""
+            lines.append(f"  [{mark}] {st['stage']:<12} {st['status']}{why}")
     run_next = (data.get("actions") or {}).get("run_next") or {}
     if run_next and not run_next.get("allowed"):
         lines.append(f"  next: {run_next.get('reason')}")

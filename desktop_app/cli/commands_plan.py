@@ -165,7 +165,18 @@ def sixr(ctx: CommandContext) -> int:
     else:
         print(f"6R: {len(value['recommendations'])} recommendation(s)")
         _print_sixr(value)
+        _print_stage(value["stage"])
     return 0
+
+
+def _print_stage(stage: dict[str, Any]) -> None:
+    """Which master flows this run completed the stage of, and which wait (and why)."""
+    done, waiting = stage["completed"], stage["waiting"]
+    print(f"{stage['stage']} stage completed for {len(done)} master flow(s)")
+    for w in waiting[:5]:
+        print(f"  waiting: master flow {w['master_flow_id']}: {w['reason']}")
+    if len(waiting) > 5:
+        print(f"  ... and {len(waiting) - 5} more waiting")
 
 
 def override(ctx: CommandContext) -> int:
@@ -221,10 +232,11 @@ def waves(ctx: CommandContext) -> int:
     ).value
     _notes(value["notes"])
     if a.json:
-        print_json({k: value[k] for k in WAVE_KEYS})
+        print_json({**{k: value[k] for k in WAVE_KEYS}, "stage": value["stage"]})
     else:
         print(f"{len(value['waves'])} wave(s) of at most {value['max_servers']} servers")
         _print_plan(value)
+        _print_stage(value["stage"])
     return 0
 
 

@@ -39,14 +39,14 @@ def test_plan_sixr_and_waves_print_the_contract_shapes(
     res = cli(core, "plan", "sixr", *_names(engagement), "--json")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
-    assert list(data) == ["recommendations"]
+    assert list(data) == ["recommendations", "stage"]  # `stage`: added, the master flows' assessment
     rec = data["recommendations"][0]
     assert list(rec) == ["application", "assets", "disposition", "confidence", "reasons", "overridden_by"]
 
     res = cli(core, "plan", "waves", *_names(engagement), "--max-servers", "3", "--time-limit", "2", "--json")
     assert res.returncode == 0, res.stderr
     plan = json.loads(res.stdout)
-    assert list(plan) == ["waves", "broken_dependencies", "max_servers"] and plan["max_servers"] == 3
+    assert list(plan) == ["waves", "broken_dependencies", "max_servers", "stage"] and plan["max_servers"] == 3
     assert all(list(w) == WAVE_KEYS for w in plan["waves"]) and plan["broken_dependencies"] == []
     assert sorted(a for w in plan["waves"] for a in w["assets"]) == sorted(
         ["web01", "web02", "db01", "crm01", "crm02", "rpt01", "lone01"]

@@ -47,8 +47,16 @@ def test_flow_status_json_has_the_contract_shape(core: Core, make_flow: MakeFlow
         "version",
         "error",
         "actions",  # added to the contract's shape: what may be done now, and why not
+        "master",  # added: the master flow's stages (discovery, assessment, planning)
     ]
     actions = data.pop("actions")
+    master = data.pop("master")
+    assert [(st["stage"], st["status"]) for st in master["stages"]] == [
+        ("discovery", "ready"),
+        ("assessment", "waiting"),
+        ("planning", "waiting"),
+    ]
+    assert master["current_stage"] == "discovery" and "data_cleansing" in master["stages"][0]["reason"]
     assert actions["run_next"] == {"allowed": True, "reason": None}
     assert actions["resume"] == {"allowed": False, "reason": "the flow is not paused"}
     assert data == {
