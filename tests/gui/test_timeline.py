@@ -135,3 +135,46 @@ def test_a_failed_phase_shows_its_error_and_can_be_recovered(
     assert screen.actions_by_id[ACTION_RETRY].isEnabled() and screen.actions_by_id[ACTION_RECOVER].isEnabled()
     screen.actions_by_id[ACTION_RECOVER].trigger()
     qtbot.waitUntil(lambda: screen.view is not None and screen.view.status == "recovered", timeout=20_000)
+
+
+def test_master_flow_stages_show_under_the_timeline(
+    qtbot: QtBot,
+    tasks: TaskManager,
+    store: SettingsStore,
+    engagement: EngagementRef,
+    core: Core,
+    tenant: Tenant,
+    mapped_flow: tuple[uuid.UUID, uuid.UUID],
+) -> None:
+    """Discovery → assessment → planning in one line; the 6R run moves it on; a button opens the board."""
+    from core.actions import planning
+    from core.phases import PHASES
+    from core.pipeline import run_flow
+
+    went: list[str] = []
+    ctx = ScreenContext(tasks=tasks, settings=store, navigate=lambda sid, *_: went.append(sid))
+    widget = TimelineScreen(ctx)
+    qtbot.addWidget(widget)
+    widget.resize(1360, 700)
+    widget.show()
+    import_id, flow_id = mapped_flow
+    sel = Selection(
+        engagement.client_account_id, engagement.client_name, engagement.engagement_id,
+        engagement.engagement_name, import_id, "servers.csv", flow_id,
+    )  # fmt: skip
+    widget.set_selection(sel)
+    qtbot.waitUntil(lambda: widget.view is not None)
+    text = widget.master_stages.text()
+    assert "<b>Discovery</b> ready" in text
+    assert "<b>Assessment</b> waiting — discovery is not complete" in text
+    assert widget.stage_buttons["assessment"].isHidden()
+    run_flow(core.uows, tenant, flow_id, through=PHASES[-1])
+    outcome = planning.run_sixr(core.uows, tenant)
+    tasks.operation_did_execute.emit(outcome.changes, None)  # as the 6R board's run broadcasts it
+    qtbot.waitUntil(lambda: "✔ <b>Assessment</b> completed" in widget.master_stages.text(), timeout=20_000)
+    assert "● <b>Planning</b> ready" in widget.master_stages.text()
+    assert "plan sixr" not in widget.master_stages.text()  # the GUI says it with a button, not a command
+    assert not widget.stage_buttons["planning"].isHidden()
+    widget.stage_buttons["planning"].click()
+    assert went == ["waves"]
+    qtbot.waitUntil(tasks.is_idle, timeout=20_000)

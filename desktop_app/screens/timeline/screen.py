@@ -62,6 +62,13 @@ _FLOW_ACTIONS = {
     ACTION_REOPEN_MAPPING: "reopen_mapping",
 }
 
+#: where in the app each master-flow stage's work is done (screen id), and how the GUI names it
+STAGE_SCREENS: dict[str, tuple[str, str]] = {
+    "assessment": ("sixr", "Open 6R board"),
+    "planning": ("waves", "Open wave planner"),
+}
+STAGE_MARKS = {"completed": "✔", "ready": "●", "stale": "⚠", "waiting": "○"}
+
 POLL_MS = 1000
 ACTIVE_STATUSES = frozenset({"running", "initializing"})
 
@@ -100,6 +107,19 @@ class TimelineScreen(Screen):
         self.progress.setFormat("%p % of discovery done")
         self.timeline = TimelineWidget()
         self.timeline.phase_selected.connect(lambda _p: self._show_details())
+        self.master_stages = QLabel()
+        self.master_stages.setObjectName("masterStages")
+        self.master_stages.setWordWrap(True)
+        self.master_stages.setTextFormat(Qt.TextFormat.RichText)
+        stage_bar = QHBoxLayout()
+        stage_bar.addWidget(self.master_stages, 1)
+        self.stage_buttons: dict[str, QPushButton] = {}
+        for stage, (screen_id, text) in STAGE_SCREENS.items():
+            button = QPushButton(text)
+            button.setObjectName(f"openStage_{stage}")
+            button.clicked.connect(lambda _=False, sid=screen_id: self.ctx.navigate(sid, self.selection))
+            self.stage_buttons[stage] = button
+            stage_bar.addWidget(button)
 
         self.actions_by_id: dict[str, QAction] = {}
         bar = QHBoxLayout()
@@ -163,6 +183,7 @@ class TimelineScreen(Screen):
         layout.addWidget(self.subtitle)
         layout.addWidget(self.progress)
         layout.addWidget(self.timeline)
+        layout.addLayout(stage_bar)
         layout.addLayout(bar)
         layout.addWidget(self.why_not)
         layout.addWidget(scroll, 1)
@@ -261,6 +282,7 @@ class TimelineScreen(Screen):
                 + f" · version {view.version}"
             )
         self.progress.setValue(int(view.progress_percentage) if view else 0)
+        self._render_stages(view)
         self.timeline.set_timeline(view, self._running_phase)
         self._show_details()
         self._update_actions()
@@ -269,6 +291,25 @@ class TimelineScreen(Screen):
             self.poll.start()
         elif not active and self.poll.isActive():
             self.poll.stop()
+
+    def _render_stages(self, view: TimelineView | None) -> None:
+        """The master flow's stages in one line: discovery → assessment → planning, each with why."""
+        stages = view.master if view is not None else ()
+        self.master_stages.setVisible(bool(stages))
+        parts = []
+        for st in stages:
+            mark, name = STAGE_MARKS.get(st.status, ""), _html(st.stage.capitalize())
+            text = f"{mark} <b>{name}</b> {_html(st.status)}"
+            # the core's reason names the CLI command; here the button beside the line does it
+            why = (st.reason or "").split(": run `")[0] if st.stage in STAGE_SCREENS else st.reason
+            if st.status not in ("completed", "ready") and why:
+                text += f" — {_html(why)}"
+            parts.append(text)
+        self.master_stages.setText("Master flow: " + " &nbsp;→&nbsp; ".join(parts) if parts else "")
+        by_stage = {st.stage: st for st in stages}
+        for stage, button in self.stage_buttons.items():
+            st = by_stage.get(stage)
+            button.setVisible(st is not None and st.status in ("ready", "stale", "completed"))
 
     def _show_details(self) -> None:
         view = self.view

@@ -48,6 +48,17 @@ class PhaseView:
 
 
 @dataclass(frozen=True)
+class StageView:
+    """One stage of the flow's master flow (discovery, assessment, planning) as the core derives it."""
+
+    stage: str
+    status: str
+    reason: str | None = None
+    completed_at: datetime | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
 class TimelineView:
     flow_id: uuid.UUID
     flow_name: str
@@ -61,6 +72,7 @@ class TimelineView:
     completed_at: datetime | None = None
     actions: dict[str, ActionView] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    master: tuple[StageView, ...] = ()
 
     def action(self, name: str) -> ActionView:
         """The core's verdict on a flow action (`core.pipeline.FLOW_ACTIONS`); unknown means not allowed."""
@@ -130,6 +142,16 @@ def timeline_from_core(data: dict[str, Any]) -> TimelineView:
             str(name): ActionView(bool(a.get("allowed")), a.get("reason"))
             for name, a in (data.get("actions") or {}).items()
         },
+        master=tuple(
+            StageView(
+                stage=str(st.get("stage")),
+                status=str(st.get("status")),
+                reason=st.get("reason"),
+                completed_at=_dt(st.get("completed_at")),
+                by=st.get("by"),
+            )
+            for st in (data.get("master") or {}).get("stages") or []
+        ),
     )
 
 
