@@ -463,6 +463,9 @@ class StoredPlan:
     estate: Estate
     broken: list[BrokenDependency]
     unplaced: list[str]
+    """labels of servers in no wave that should be in one (re-planning places them)"""
+    left_out: dict[str, str] = field(default_factory=dict)
+    """labels of servers in no wave because the 6R assessment retires or retains them → disposition"""
 
     def to_contract(self) -> dict[str, Any]:
         """The `plan waves` JSON shape (../shared/contracts/cli.md)."""
@@ -503,9 +506,12 @@ def stored_plan(uow: UnitOfWork) -> StoredPlan:
         if sid in estate.servers:
             members[m.wave_id].append(sid)
             wave_of[sid] = by_id[m.wave_id]
-    unplaced = sorted(estate.servers[s].label for s in estate.servers if s not in wave_of)
+    skipped = non_migrating(uow, estate)
+    missing = [s for s in estate.servers if s not in wave_of]
+    unplaced = sorted(estate.servers[s].label for s in missing if s not in skipped)
+    left_out = {estate.servers[s].label: skipped[s] for s in sorted(missing) if s in skipped}
     broken = broken_dependencies(estate, {s: (w.ordinal, w.name) for s, w in wave_of.items()})
-    return StoredPlan(waves, dict(members), estate, broken, unplaced)
+    return StoredPlan(waves, dict(members), estate, broken, unplaced, left_out)
 
 
 def broken_dependencies(estate: Estate, wave_of: dict[str, tuple[int, str]]) -> list[BrokenDependency]:

@@ -15,10 +15,12 @@ from core.uow import Tenant, UnitOfWorkFactory
 
 
 def wave_plan(uows: UnitOfWorkFactory, tenant: Tenant) -> dict[str, Any]:
-    """`{"waves", "broken_dependencies", "max_servers"}`, plus `notes` and `unplaced` (assets in no wave)."""
+    """`{"waves", "broken_dependencies", "max_servers"}`, plus `notes`, `unplaced` (assets in no wave
+    that re-planning places) and `left_out` ({asset: disposition}: retired or retained by the 6R)."""
     with uows(tenant) as uow:
         plan = stored_plan(uow)
-    return {**plan.to_contract(), "notes": plan.estate.notes, "unplaced": plan.unplaced}
+    extra = {"notes": plan.estate.notes, "unplaced": plan.unplaced, "left_out": plan.left_out}
+    return {**plan.to_contract(), **extra}
 
 
 def find_wave(uows: UnitOfWorkFactory, tenant: Tenant, name_or_order: str) -> uuid.UUID:
@@ -43,7 +45,7 @@ def wave_board(uows: UnitOfWorkFactory, tenant: Tenant) -> dict[str, Any]:
     application has nor the wave ids a move needs. Each wave is `{"id", "name", "order", "start",
     "end", "locked", "max_servers", "units"}`; a unit is what moves whole: `{"application"` (None for
     an asset without one), `"name"` (what `move_application` takes), `"assets"` (labels)`}`.
-    `broken_dependencies` (contract shape), `notes` and `unplaced` as in `wave_plan`.
+    `broken_dependencies` (contract shape), `notes`, `unplaced` and `left_out` as in `wave_plan`.
     """
     with uows(tenant) as uow:
         plan = stored_plan(uow)
@@ -76,4 +78,5 @@ def wave_board(uows: UnitOfWorkFactory, tenant: Tenant) -> dict[str, Any]:
         "broken_dependencies": [b.to_contract() for b in plan.broken],
         "notes": plan.estate.notes,
         "unplaced": plan.unplaced,
+        "left_out": plan.left_out,
     }

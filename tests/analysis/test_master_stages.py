@@ -17,6 +17,7 @@ from core.bootstrap import Core
 from core.db.models import FlowEvent, MasterFlow
 from core.phases import PHASES
 from core.pipeline import flow_status, run_flow
+from core.queries.waves import wave_plan
 from core.uow import Tenant
 
 MAPPINGS = {"Host": "hostname", "App": "application_name", "Env": "environment", "Power": "power_state"}
@@ -112,7 +113,10 @@ def test_retired_and_retained_assets_are_left_out_of_the_waves(core: Core, tenan
     planned = {a for w in plan["waves"] for a in w["assets"]}
     assert planned == {"web01"}
     assert any("1 asset(s) left out of the waves" in n and "1 retire" in n for n in plan["notes"])
+    board = wave_plan(core.uows, tenant)
+    assert board["left_out"] == {"old01": "retire"} and board["unplaced"] == []
     # the consultant decides Legacy moves after all: the override puts it back in the plan
     planning.override_disposition(core.uows, tenant, "Legacy", "rehost", "the client keeps it one more year")
     plan = planning.plan_waves(core.uows, tenant, max_servers=5, time_limit_s=2.0).value
     assert {a for w in plan["waves"] for a in w["assets"]} == {"web01", "old01"}
+    assert wave_plan(core.uows, tenant)["left_out"] == {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -641,6 +642,11 @@ class WavesScreen(EngagementScreen):
         ]
         if board.get("unplaced"):
             parts.append(f"{len(board['unplaced'])} servers in no wave (re-plan to place them)")
+        left_out = board.get("left_out") or {}
+        if left_out:
+            counts = Counter(left_out.values())
+            why = ", ".join(f"{n} {d}" for d, n in sorted(counts.items()))
+            parts.append(f"{len(left_out)} servers left out by the 6R assessment ({why})")
         parts.append("drag an application to another wave to move it")
         self.subtitle.setText(" · ".join(parts))
         self._render_columns()
