@@ -90,10 +90,12 @@ def plan_waves(
     cancel: CancelToken | None = None,
     start: dt.date | None = None,
     wave_days: int | None = None,
+    leave_out: tuple[str, ...] = (),
 ) -> Outcome[dict[str, Any]]:
     """(Re-)plan the waves keeping locked waves and manual moves; the value is the `plan waves` shape
     plus `notes` (fallback groups, missing data) and `stats` (the planner's figures). `start` and
-    `wave_days` date the waves (see `core.analysis.waves.wave_calendar`)."""
+    `wave_days` date the waves (see `core.analysis.waves.wave_calendar`); `leave_out` names 6R
+    dispositions (retire, retain) whose servers are not planned."""
     with uows(tenant) as uow:
         plan, notes = waves.plan_engagement(
             uow,
@@ -103,6 +105,7 @@ def plan_waves(
             cancel=cancel,
             start=start,
             wave_days=wave_days,
+            leave_out=leave_out,
         )
         stored = waves.stored_plan(uow)
         summary = {"waves": len(stored.waves), "assets": sum(len(m) for m in stored.members.values())}

@@ -9,8 +9,8 @@ What it reads:
   none are stored yet, one group per application name (`groups_by_application`, said in the
   plan's notes); assets in no stored group become groups of their own; infrastructure servers
   (`infrastructure_services`, with the consultant's `infrastructure_overrides`) are left out, and
-  so is what the stored 6R assessment retires or retains (`without_non_migrating`, said in the
-  notes; a locked wave or a manual move keeps its servers);
+  on request (`leave_out`) so is what the stored 6R assessment retires or retains
+  (`without_dispositions`, said in the notes; a locked wave or a manual move keeps its servers);
 - dependencies: `asset_dependencies` whose two ends resolved to assets, weighted by observations;
 - assets: environment, business criticality, provisioned storage, application names;
 - the consultant's decisions in `waves` / `wave_members`: locked waves (members and position)
@@ -233,15 +233,15 @@ def decisions(uow: UnitOfWork, estate: Estate) -> tuple[list[LockedWave], list[P
     return locked, placements
 
 
-#: 6R dispositions of what does not migrate: these servers are left out of the waves
+#: 6R dispositions of what does not migrate: a plan may leave these servers out (`leave_out`)
 NOT_MIGRATING = ("retire", "retain")
 
 
-def non_migrating(uow: UnitOfWork, estate: Estate) -> dict[str, str]:
-    """Servers the stored 6R assessment retires or retains: `{server id: disposition}`.
+def dispositions_of(uow: UnitOfWork, estate: Estate, wanted: Sequence[str] = NOT_MIGRATING) -> dict[str, str]:
+    """Servers the stored 6R assessment gives one of the `wanted` dispositions: `{server id: disposition}`.
 
-    A server of several applications stays in the plan unless every one of them is retired or
-    retained; a server without an application follows its own recommendation.
+    A server of several applications counts only when every one of them has such a disposition; a
+    server without an application follows its own recommendation.
     """
     by_app: dict[str, str] = {}
     by_asset: dict[str, str] = {}
@@ -256,22 +256,30 @@ def non_migrating(uow: UnitOfWork, estate: Estate) -> dict[str, str]:
     for sid, server in estate.servers.items():
         if server.applications:
             found = [by_app.get(a.casefold()) for a in server.applications]
-            if all(d in NOT_MIGRATING for d in found):
+            if all(d in wanted for d in found):
                 out[sid] = str(found[0])
-        elif by_asset.get(sid) in NOT_MIGRATING:
+        elif by_asset.get(sid) in wanted:
             out[sid] = by_asset[sid]
     return out
 
 
-def without_non_migrating(
-    uow: UnitOfWork, estate: Estate, locked: list[LockedWave], placements: list[Placement]
+def without_dispositions(
+    uow: UnitOfWork,
+    estate: Estate,
+    locked: list[LockedWave],
+    placements: list[Placement],
+    leave_out: Sequence[str],
 ) -> Estate:
-    """The estate without what the 6R assessment retires or retains, saying so in its notes.
-
-    What a consultant put in a locked wave or placed by hand stays: their decision wins over the
-    rules (override the disposition to make that explicit).
-    """
-    skip = non_migrating(uow, estate)
+    """The estate without the servers the 6R assessment gives a `leave_out` disposition, said in
+    its notes. What a consultant put in a locked wave or placed by hand stays: their decision wins
+    over the rules (override the disposition to make that explicit)."""
+    unknown = sorted(set(leave_out) - set(NOT_MIGRATING))
+    if unknown:
+        raise UserInputError(
+            f"only what does not migrate can be left out of the waves, not {', '.join(unknown)}",
+            hint="leave out " + " and/or ".join(NOT_MIGRATING),
+        )
+    skip = dispositions_of(uow, estate, tuple(leave_out))
     if not skip:
         return estate
     kept = {sid for w in locked for sid in w.servers}
@@ -295,7 +303,7 @@ def without_non_migrating(
     said = " and ".join(f"{counts[d]} {d}" for d in NOT_MIGRATING if counts[d])
     note = (
         f"{len(skip)} asset(s) left out of the waves: their 6R disposition is {said} "
-        "(override the disposition to plan them)"
+        "(plan without leaving them out, or override the disposition, to plan them)"
     )
     return Estate(servers, groups, deps, [*estate.notes, note])
 
@@ -343,10 +351,13 @@ def plan_engagement(
     cancel: CancelToken | None = None,
     start: date | None = None,
     wave_days: int | None = None,
+    leave_out: Sequence[str] = (),
 ) -> tuple[WavePlan, list[str]]:
     """Re-plan the engagement's waves keeping locked waves and manual placements; store the plan.
 
-    Dates come from `wave_calendar` (`start`, `wave_days`). Never commits. Returns the planner's
+    Dates come from `wave_calendar` (`start`, `wave_days`). `leave_out` names 6R dispositions
+    (of `NOT_MIGRATING`) whose servers are not planned; by default every server is (the contract:
+    every non-infrastructure asset in exactly one wave). Never commits. Returns the planner's
     plan and the notes (fallback groups, missing data).
     """
     tenant = uow.tenant
@@ -359,12 +370,14 @@ def plan_engagement(
         )
     limit = max_servers if max_servers is not None else (last_limit(uow) or DEFAULT_MAX_SERVERS)
     locked, placements = decisions(uow, estate)
-    estate = without_non_migrating(uow, estate, locked, placements)
-    if not estate.servers:
-        raise UserInputError(
-            "every asset of this engagement is assessed retire or retain: there is nothing to plan",
-            hint="override the 6R disposition of what moves (`plan override NAME DISPOSITION --reason ...`)",
-        )
+    if leave_out:
+        estate = without_dispositions(uow, estate, locked, placements, leave_out)
+        if not estate.servers:
+            raise UserInputError(
+                f"every asset of this engagement is assessed {' or '.join(leave_out)}: nothing to plan",
+                hint="plan without leaving them out, or override the 6R disposition of what moves "
+                "(`plan override NAME DISPOSITION --reason ...`)",
+            )
     calendar, redate = wave_calendar(uow, start, wave_days)
     plan = plan_waves(
         estate.groups,
@@ -506,7 +519,7 @@ def stored_plan(uow: UnitOfWork) -> StoredPlan:
         if sid in estate.servers:
             members[m.wave_id].append(sid)
             wave_of[sid] = by_id[m.wave_id]
-    skipped = non_migrating(uow, estate)
+    skipped = dispositions_of(uow, estate)
     missing = [s for s in estate.servers if s not in wave_of]
     unplaced = sorted(estate.servers[s].label for s in missing if s not in skipped)
     left_out = {estate.servers[s].label: skipped[s] for s in sorted(missing) if s in skipped}

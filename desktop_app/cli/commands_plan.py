@@ -45,6 +45,14 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
+def _dispositions(text: str) -> tuple[str, ...]:
+    names = tuple(t.strip().lower() for t in text.split(",") if t.strip())
+    wrong = [n for n in names if n not in ("retire", "retain")]
+    if wrong or not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: name retire and/or retain, comma-separated")
+    return names
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -100,6 +108,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--wave-days", type=_positive, default=None, metavar="N", help="days per wave (default 14)"
+    )
+    p.add_argument(
+        "--leave-out",
+        type=_dispositions,
+        default=(),
+        metavar="retire,retain",
+        help="6R dispositions whose assets are not planned (default: every asset is planned)",
     )
     p.set_defaults(handler=waves)
 
@@ -229,6 +244,7 @@ def waves(ctx: CommandContext) -> int:
         time_limit_s=float(limit) if limit is not None else DEFAULT_TIME_LIMIT_S,  # type: ignore[arg-type]
         start=a.start,
         wave_days=a.wave_days,
+        leave_out=a.leave_out,
     ).value
     _notes(value["notes"])
     if a.json:

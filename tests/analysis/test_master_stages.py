@@ -3,11 +3,12 @@
 Two inventories of one engagement go through the real flow machinery; the 6R assessment and the
 wave plan complete their stage of every master flow whose earlier stage is complete, a master flow
 still in discovery waits (and says why), a reopened mapping makes the later stages stale, and what
-the assessment retires or retains is left out of the waves (a consultant's override puts it back).
+the assessment retires can be left out of the waves on request (an override puts it back).
 """
 
 from __future__ import annotations
 
+import pytest
 from inventory.builders import Made, make_import  # tests/inventory: the same import set-up
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from core.actions import mapping as mapping_actions
 from core.actions import planning
 from core.bootstrap import Core
 from core.db.models import FlowEvent, MasterFlow
+from core.errors import UserInputError
 from core.phases import PHASES
 from core.pipeline import flow_status, run_flow
 from core.queries.waves import wave_plan
@@ -100,7 +102,7 @@ def test_a_reopened_mapping_makes_the_later_stages_stale(core: Core, tenant: Ten
         assert uow.session.get(MasterFlow, st["_"]["master_flow_id"]).status == "discovery"
 
 
-def test_retired_and_retained_assets_are_left_out_of_the_waves(core: Core, tenant: Tenant) -> None:
+def test_retired_assets_are_planned_unless_left_out(core: Core, tenant: Tenant) -> None:
     made = _inventory(core, tenant, "dc1.csv", [
         ["web01", "Shop", "production", "poweredOn"],
         ["old01", "Legacy", "production", "poweredOff"],  # powered off: the rules retire it
@@ -109,14 +111,19 @@ def test_retired_and_retained_assets_are_left_out_of_the_waves(core: Core, tenan
     sixr = planning.run_sixr(core.uows, tenant).value
     recs = {r["application"]: r["disposition"] for r in sixr["recommendations"]}
     assert recs["Legacy"] == "retire" and recs["Shop"] != "retire"
+    # by default every non-infrastructure asset is in exactly one wave (the contract)
     plan = planning.plan_waves(core.uows, tenant, max_servers=5, time_limit_s=2.0).value
-    planned = {a for w in plan["waves"] for a in w["assets"]}
-    assert planned == {"web01"}
+    assert sorted(a for w in plan["waves"] for a in w["assets"]) == ["old01", "web01"]
+    # asked to, the plan leaves out what is retired, and says so
+    plan = planning.plan_waves(core.uows, tenant, max_servers=5, time_limit_s=2, leave_out=("retire",)).value
+    assert {a for w in plan["waves"] for a in w["assets"]} == {"web01"}
     assert any("1 asset(s) left out of the waves" in n and "1 retire" in n for n in plan["notes"])
     board = wave_plan(core.uows, tenant)
     assert board["left_out"] == {"old01": "retire"} and board["unplaced"] == []
     # the consultant decides Legacy moves after all: the override puts it back in the plan
     planning.override_disposition(core.uows, tenant, "Legacy", "rehost", "the client keeps it one more year")
-    plan = planning.plan_waves(core.uows, tenant, max_servers=5, time_limit_s=2.0).value
+    plan = planning.plan_waves(core.uows, tenant, max_servers=5, time_limit_s=2, leave_out=("retire",)).value
     assert {a for w in plan["waves"] for a in w["assets"]} == {"web01", "old01"}
     assert wave_plan(core.uows, tenant)["left_out"] == {}
+    with pytest.raises(UserInputError, match="only what does not migrate"):
+        planning.plan_waves(core.uows, tenant, max_servers=5, leave_out=("rehost",))

@@ -330,3 +330,34 @@ def test_apply_an_edited_export_moves_the_application_and_names_a_bad_cell(
 
 def _wave_of_asset(core: Core, tenant: Tenant, asset: str) -> str:
     return next(w["name"] for w in wave_plan(core.uows, tenant)["waves"] if asset in w["assets"])
+
+
+def test_leave_out_what_the_assessment_retires(
+    qtbot: QtBot,
+    tasks: TaskManager,
+    store: SettingsStore,
+    core: Core,
+    tenant: Tenant,
+    engagement: tenancy.EngagementRef,
+) -> None:
+    """Ticked, the plan leaves out the retired application and the subtitle says why; unticked, it is back."""
+    from analysis.planning_estate import SMALL
+
+    retired = [*SMALL, ("old01", "Legacy", "production", "low", 10.0, {"power_state": "poweredOff"})]
+    add_estate(core, tenant, retired)
+    recs = planning.run_sixr(core.uows, tenant).value["recommendations"]
+    assert next(r for r in recs if r["application"] == "Legacy")["disposition"] == "retire"
+    window = _window(qtbot, tasks, store, engagement)
+    screen = _open(qtbot, window, engagement)
+    screen.max_servers.setValue(3)
+    screen.leave_out.setChecked(True)
+    screen.plan_button.click()
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: bool(screen.columns), timeout=10_000)
+    assert "Legacy" not in _where(screen)
+    assert "1 servers left out by the 6R assessment (1 retire)" in screen.subtitle.text()
+    screen.leave_out.setChecked(False)
+    screen.plan_button.click()
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: "Legacy" in _where(screen), timeout=10_000)
+    assert "left out" not in screen.subtitle.text()

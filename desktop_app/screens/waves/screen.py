@@ -25,6 +25,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -300,6 +301,12 @@ class WavesScreen(EngagementScreen):
         self.max_servers.setRange(1, 100_000)
         self.max_servers.setValue(DEFAULT_MAX_SERVERS)
         self.max_servers.setToolTip("The most servers one wave may hold")
+        self.leave_out = QCheckBox("Leave out retire/retain")
+        self.leave_out.setObjectName("waveLeaveOut")
+        self.leave_out.setToolTip(
+            "Do not plan the servers the 6R assessment retires or retains (a locked wave or a manual "
+            "move keeps them); by default every server is planned"
+        )
         self.plan_button = QPushButton("Plan waves")
         self.plan_button.setObjectName("wavePlan")
         self.plan_button.clicked.connect(self.replan)
@@ -321,6 +328,7 @@ class WavesScreen(EngagementScreen):
         top.addStretch(1)
         top.addWidget(QLabel("Max servers per wave"))
         top.addWidget(self.max_servers)
+        top.addWidget(self.leave_out)
         top.addWidget(self.plan_button)
         top.addWidget(self.export_button)
         top.addWidget(self.apply_button)
@@ -457,6 +465,7 @@ class WavesScreen(EngagementScreen):
         if not self.selection.has_engagement:
             return
         selection, limit, seconds = self.selection, self.max_servers.value(), self.time_limit_s
+        leave_out = ("retire", "retain") if self.leave_out.isChecked() else ()
 
         def done(outcome: Any) -> None:
             self.busy = False
@@ -465,7 +474,9 @@ class WavesScreen(EngagementScreen):
             self.status_message.emit(f"Planned {n} wave(s) of at most {limit} servers")
             self.refresh()
 
-        self._write("Planning waves", lambda core: service.replan(core, selection, limit, seconds), done)
+        self._write(
+            "Planning waves", lambda core: service.replan(core, selection, limit, seconds, leave_out), done
+        )
 
     def choose_export(self) -> QFileDialog:
         """Open the save dialog (non-blocking); the export starts when a file is chosen."""

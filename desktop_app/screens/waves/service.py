@@ -38,11 +38,18 @@ def set_locked(core: Core, selection: Selection, wave_id: uuid.UUID, locked: boo
 
 
 def replan(
-    core: Core, selection: Selection, max_servers: int, time_limit_s: float | None = None
+    core: Core,
+    selection: Selection,
+    max_servers: int,
+    time_limit_s: float | None = None,
+    leave_out: tuple[str, ...] = (),
 ) -> Outcome[Any]:
-    """Plan again (locked waves and manual moves are kept by the core)."""
-    extra = {} if time_limit_s is None else {"time_limit_s": time_limit_s}
-    return planning.plan_waves(core.uows, tenant_of(core, selection), max_servers=max_servers, **extra)
+    """Plan again (locked waves and manual moves are kept by the core); `leave_out`: 6R
+    dispositions whose servers are not planned."""
+    extra: dict[str, Any] = {} if time_limit_s is None else {"time_limit_s": time_limit_s}
+    return planning.plan_waves(
+        core.uows, tenant_of(core, selection), max_servers=max_servers, leave_out=leave_out, **extra
+    )
 
 
 def export(core: Core, selection: Selection, path: str | Path) -> Outcome[Any]:
