@@ -53,13 +53,13 @@ def main(argv: list[str]) -> int:
         return 2
     command, rest = argv[0], argv[1:]
     if command == "run":
-        ensure_env("[test,semantic]")  # one environment for both commands
+        ensure_env("[test,semantic,ai]")  # one environment for both commands
         app = [str(BIN / "migration-discovery"), *rest]
         if os.name == "posix":  # become the app, so signals (Ctrl+C, SIGTERM) reach it directly
             os.chdir(ROOT)
             os.execv(app[0], app)
         return subprocess.call(app, cwd=ROOT)
-    ensure_env("[test,semantic]")
+    ensure_env("[test,semantic,ai]")
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     lint = subprocess.call([str(PY), "-m", "ruff", "check", "."], cwd=ROOT, env=env)
     tests = subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)

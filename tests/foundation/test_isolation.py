@@ -23,6 +23,7 @@ from core.db.models import (
     AssetDistinctDecision,
     AssetMergeDecision,
     Base,
+    CrewOutput,
     DataImport,
     DiscoveryFlow,
     FlowArchive,
@@ -132,9 +133,14 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
     )
     s.add_all([finding, service, infra, group, recommendation, sixr_override, wave, external])
     s.flush()
+    # issue 16: AI crews (schema 0009)
+    crew = CrewOutput(
+        discovery_flow_id=flow.id, data_import_id=imp.id, crew="mapping", model="m", status="completed",
+        **scope,
+    )
     member = MoveGroupMember(move_group_id=group.id, asset_id=a1.id, **scope)
     placed = WaveMember(wave_id=wave.id, asset_id=a1.id, application="Shop", placed_by="manual", **scope)
-    s.add_all([member, placed])
+    s.add_all([member, placed, crew])
     s.flush()
     ids = {
         "master_flows": master.id,
@@ -161,6 +167,7 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         "sixr_overrides": sixr_override.id,
         "waves": wave.id,
         "wave_members": placed.id,
+        "crew_outputs": crew.id,
     }
     assert set(ids) == set(TENANT_TABLES), "a new tenant table needs a row here"
     uow.commit()

@@ -1,6 +1,7 @@
 """All mapped tables; importing this module registers them on `Base.metadata`."""
 
 from core.db.base import Base
+from core.db.models.agents import CREW_STATUSES, CREWS, CrewOutput
 from core.db.models.analysis import (
     DISPOSITIONS,
     FINDING_KINDS,
@@ -43,6 +44,8 @@ from core.db.models.inventory import (
 from core.db.models.tenancy import MEMBER_ROLES, ClientAccount, Engagement, EngagementMember, User
 
 __all__ = [
+    "CREWS",
+    "CREW_STATUSES",
     "DETAIL_KINDS",
     "DISPOSITIONS",
     "FINDING_KINDS",
@@ -59,6 +62,7 @@ __all__ = [
     "AssetMergeDecision",
     "Base",
     "ClientAccount",
+    "CrewOutput",
     "DataImport",
     "DiscoveryFlow",
     "Engagement",
