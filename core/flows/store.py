@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from core.changes import OpChanges, ids
@@ -99,6 +99,9 @@ def record_event(
         actor_user_id=tenant.user_id,
         client_account_id=flow.client_account_id,
         engagement_id=flow.engagement_id,
+        # the time of the event, not of its transaction's start (now()): a phase's work and its
+        # `phase_advanced` share one transaction, and the timeline's duration is the gap between events
+        occurred_at=func.clock_timestamp(),
     )
     uow.session.add(ev)
     return ev
