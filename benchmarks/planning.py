@@ -25,6 +25,23 @@ Stages (`--stages`, comma-separated; each is one function `stage_<name>(estate, 
   infrastructure precision/recall, wall and CPU time of each repeat — side by side with the
   baseline: Louvain (igraph `community_multilevel`) on the same log-weighted server graph with hubs
   (more than 10x the median number of peers) removed.
+- `pipeline`: the product end to end, once per seed, as a user gets it from the CLI: the estate
+  written as an inventory CSV (hostname, IP, application, environment, OS, cores, memory, storage)
+  and a connections CSV (source/destination server name and IP, destination port, protocol, flow
+  count; an unresolvable end by its text alone) on a throwaway embedded database (`bootstrap` of
+  a temp data dir); `import FILE` for both (`core.imports.import_file`: the second is recognised as
+  connections), `map finish FLOW --auto` (`core.actions.mapping.finish_flow_mapping`), `flow run`
+  of the inventory's flow, then of the connections' (`core.pipeline.run_flow` through the last
+  phase: the export's ends resolve to the assets the inventory made), then `plan waves
+  --max-servers N` (`core.actions.planning.plan_waves`, default time limit). Prints per flow the
+  import, mapping and run times and each phase's duration from `flow_timeline`, the final status,
+  "dependency analysis (the connections flow's phase) + wave plan" against 60 s, waves, largest
+  wave vs the limit, broken dependencies, the move-group cycles that make order breaks unavoidable
+  (strongly connected move groups larger than a wave, from the planner's own `load_estate`), and
+  pair-F1/exact/infrastructure of the groups stored in the database against the truth. Exits 1
+  when a flow did not complete all six phases or the plan breaks a dependency. (The durations need
+  flow events stamped with `clock_timestamp()`: with `now()` an engine phase's `phase_advanced`
+  carried the start time of its own transaction and every engine phase read ~0 s.)
 
 Measured (20,000 servers, ~200,000 distinct connections, 3 repeats, a shared 2-core machine):
 seeds 7/8/42 (flow, time-slot and mixed counts; the grouping's two settings were chosen in the
@@ -35,20 +52,42 @@ ours 0.972/0.983/0.983, exact 0.940/0.949/0.945, infrastructure precision 1.00/1
 1.00; Louvain 0.587/0.625/0.647, exact 0.403/0.416/0.429. A grid over the evidence ratio
 (0.5-1.5) and the Leiden resolution (1-20) stays within pair-F1 0.95-0.99 and exact 0.90-0.95.
 
+Pipeline, measured (seed 7: 20,034 servers, 204,052 connection rows, `--max-servers 250`; two
+plain runs, `--stages pipeline` and `grouping,pipeline`, 2-core machine shared with a test suite;
+whole stage ~2 min): both flows `completed`, 6/6 phases. Inventory flow (s): import 0.5-0.9,
+cleansing 2.0-2.1, inventory 4.4-5.5, dependency analysis (no connections yet) 7.2-8.4, tech debt
+9.1-10.3; connections flow: import 1.0-1.6, cleansing 8.3-9.9, inventory (203,040 connections
+stored) 16.5-17.1, dependency analysis 11.5-11.9, tech debt 8.9-12.3. Dependency analysis + wave
+plan: 11.9 + 32.1 = 44.0 s and 11.5 + 36.4 = 47.9 s (<= 60 s). Stored groups against the truth:
+pair-F1 0.991, exact 0.953, infrastructure P/R 1.000 (the same as the grouping stage's engine run).
+The plan: 80 waves, largest 250 of 250, 19,981 assets, but 598-600 broken dependencies, so the
+stage exits 1. Why: the generator's cross-group links (weak links, nightly jobs in both directions)
+tie 452 move groups (12,707 servers) into one dependency cycle, which no order of waves of 250 can
+keep (the planner merges only cycles that fit one wave; 907 of the 1,400 connections inside the
+cycle were seen at most 3 times). Where the time goes (cProfile of one more run): the wave plan's
+~34 s are `load_estate` twice (in the plan and in `stored_plan`, ~6.5 s each, most of it the ORM
+read of ~200,000 resolved `asset_dependencies` rows), CP-SAT 9.5 s (its 10 s default limit),
+storing 20,000 `wave_members` 8.5 s (ORM executemany) and < 2 s else; the dependency phase's ~13 s
+are the engine 4.5 s, reading the connections 2.5 s and storing groups/infrastructure 5.7 s.
+
 Run: `.venv/bin/python benchmarks/planning.py [--servers 20000] [--connections 200000] [--seeds 7,8,42]
-[--repeats 3] [--stages grouping] [--json]`.
+[--repeats 3] [--stages grouping,pipeline] [--max-servers 250] [--json]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import ipaddress
 import itertools
 import json
 import math
+import os
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -170,6 +209,7 @@ class Estate:
     truth_group: dict[str, str]  # non-infrastructure server id -> truth move group
     truth_infra: dict[str, str]  # infrastructure server id -> kind
     facts: dict[str, Any] = field(default_factory=dict)
+    windows: dict[str, bool] = field(default_factory=dict)  # server id -> runs Windows (the inventory's OS)
 
 
 class _Counts:
@@ -715,7 +755,8 @@ def generate(n_servers: int = 20_000, n_connections: int = 200_000, seed: int = 
         "truth_infrastructure": len(truth_infra),
         "servers_without_data": len(unseen),
     }
-    return Estate(servers, connections, truth_group, truth_infra, facts)
+    windows = {sid[i]: b.windows[i] for i in range(len(b.host))}
+    return Estate(servers, connections, truth_group, truth_infra, facts, windows)
 
 
 # ---- scoring --------------------------------------------------------------------------------------------
@@ -839,9 +880,274 @@ def stage_grouping(estate: Estate, repeats: int, context: dict[str, Any]) -> dic
     return {"ours": ours, "louvain": base, "engine_stats": dict(result.stats), "notes": list(result.notes)}
 
 
+# ---- the end-to-end pipeline ------------------------------------------------------------------------------
+INVENTORY_COLUMNS = (
+    "Hostname", "IP Address", "Application", "Environment", "Operating System", "CPU Cores", "Memory (GB)",
+    "Storage (GB)",
+)  # fmt: skip
+CONNECTION_COLUMNS = (
+    "Source server name", "Source IP", "Destination server name", "Destination IP", "Destination port",
+    "Protocol", "Flow count",
+)  # fmt: skip
+WINDOWS_OS = ("Microsoft Windows Server 2019 Standard", "Microsoft Windows Server 2016 Datacenter",
+              "Microsoft Windows Server 2022 Standard", "Windows Server 2012 R2 Standard")  # fmt: skip
+LINUX_OS = ("Red Hat Enterprise Linux 8", "Red Hat Enterprise Linux 7", "Ubuntu 22.04 LTS", "SUSE Linux 15",
+            "CentOS 7")  # fmt: skip
+
+
+def server_ip(server_id: str) -> str:
+    """A server's private address from its id (10.16.x.x; the generator's unresolved 10.250.x.x stay free)."""
+    n = int(server_id.rsplit("-", 1)[1])
+    return f"10.{16 + n // 65_024}.{(n // 254) % 256}.{n % 254 + 1}"
+
+
+def write_inventory_csv(estate: Estate, path: Path) -> int:
+    """The servers as a CMDB-like CSV; OS from the generator, sizes from a seeded stream of their own."""
+    rng = random.Random(f"inventory-{estate.facts.get('seed')}")
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(INVENTORY_COLUMNS)
+        for s in estate.servers:
+            os_name = rng.choice(WINDOWS_OS if estate.windows.get(s.id) else LINUX_OS)
+            cores = rng.choice((2, 2, 4, 4, 4, 8, 8, 16, 32))
+            out.writerow((
+                s.hostname, server_ip(s.id), "; ".join(s.applications), s.environment or "", os_name, cores,
+                cores * rng.choice((2, 4, 8)), rng.choice((60, 100, 120, 250, 500, 1000)),
+            ))  # fmt: skip
+    return len(estate.servers)
+
+
+def write_connections_csv(estate: Estate, path: Path) -> int:
+    """The connections as a vRNI/Azure Migrate-like CSV: a server end by name and IP, an endpoint as is."""
+    host = {s.id: s.hostname for s in estate.servers}
+
+    def end(x: str | Endpoint) -> tuple[str, str]:
+        if isinstance(x, Endpoint):
+            try:
+                ipaddress.ip_address(x.address)
+            except ValueError:
+                return x.address, ""
+            return "", x.address
+        return host[x], server_ip(x)
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(CONNECTION_COLUMNS)
+        for c in estate.connections:
+            out.writerow((*end(c.source), *end(c.target), c.port, c.protocol or "", c.count))
+    return len(estate.connections)
+
+
+def _targets(core: Any, tenant: Any, import_id: Any) -> dict[str, str | None]:
+    """Column → target field of an import's finished mapping (what the auto-mapping decided)."""
+    from sqlalchemy import select
+
+    from core.db.models import ImportFieldMapping
+
+    m = ImportFieldMapping
+    with core.uow(tenant) as uow:
+        rows = uow.session.execute(
+            select(m.source_field, m.target_field, m.status).where(m.data_import_id == import_id)
+        )
+        return {col: target if status != "rejected" else None for col, target, status in rows}
+
+
+def _dependency_cycles(core: Any, tenant: Any, limit: int) -> dict[str, Any]:
+    """Why order-broken dependencies may be unavoidable: move groups that depend on each other in a
+    cycle (a strongly connected component of the planner's group graph) larger than a wave cannot
+    all move after what they depend on. Read with the planner's own `load_estate`."""
+    import igraph as ig
+
+    from core.analysis.waves import load_estate
+
+    with core.uow(tenant) as uow:
+        estate = load_estate(uow)
+    group_of = {s.id: k for k, g in enumerate(estate.groups) for s in g.servers}
+    weights: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for d in estate.dependencies:
+        a, b = group_of.get(d.source), group_of.get(d.target)
+        if a is not None and b is not None and a != b:
+            weights[(a, b)].append(d.weight)
+    g = ig.Graph(n=len(estate.groups), edges=list(weights), directed=True)
+    comps = [c for c in g.connected_components(mode="strong") if len(c) > 1]
+    size = [sum(len(estate.groups[k].servers) for k in c) for c in comps]
+    inside = [w for c in comps for a, b in itertools.permutations(c, 2) for w in weights.get((a, b), ())]
+    return {
+        "group_edges": len(weights),
+        "cycles": len(comps),
+        "largest_cycle_groups": max((len(c) for c in comps), default=0),
+        "largest_cycle_servers": max(size, default=0),
+        "cycles_larger_than_a_wave": sum(n > limit for n in size),
+        "connections_in_cycles": len(inside),
+        "connections_in_cycles_weight_le_3": sum(w <= 3 for w in inside),
+    }
+
+
+def _phase_seconds(timeline: dict[str, Any]) -> dict[str, float | None]:
+    return {p["phase"]: p["duration_seconds"] for p in timeline["phases"]}
+
+
+def stage_pipeline(estate: Estate, repeats: int, context: dict[str, Any]) -> dict[str, Any]:
+    """The whole product path once (repeats do not apply): two CSV imports, `map finish --auto`,
+    `flow run` of both flows, `plan waves`, on a throwaway embedded database; what a user gets.
+
+    The inventory's flow runs first (a connection export resolves its ends to the assets its
+    inventory phase finds); its dependency analysis then has no connections yet, the connection
+    flow's has them all — that one plus the wave plan is the "dependency analysis + waves" figure.
+    """
+    from core.actions.mapping import finish_flow_mapping
+    from core.actions.planning import plan_waves
+    from core.analysis.waves import DEFAULT_TIME_LIMIT_S
+    from core.bootstrap import bootstrap
+    from core.config import Settings
+    from core.imports import import_file
+    from core.mapping_review.types import DEFAULT_MIN_CONFIDENCE
+    from core.phases import PHASES
+    from core.pipeline import flow_timeline, run_flow
+    from core.queries.dependencies import stored_groups, stored_infrastructure
+
+    max_servers = int(context.get("max_servers") or 250)
+    work = Path(tempfile.mkdtemp(prefix="md-planning-bench-"))
+    os.chmod(work, 0o755)  # the embedded server may run as another OS user
+    figures: dict[str, Any] = {"max_servers": max_servers}
+    try:
+        t = time.perf_counter()
+        files = {"inventory": work / "inventory.csv", "connections": work / "connections.csv"}
+        figures["rows"] = {
+            "inventory": write_inventory_csv(estate, files["inventory"]),
+            "connections": write_connections_csv(estate, files["connections"]),
+        }
+        figures["write_csv_seconds"] = time.perf_counter() - t
+        t = time.perf_counter()
+        core = bootstrap(Settings(data_dir=work / "data"))
+        figures["start_core_seconds"] = time.perf_counter() - t
+        try:
+            tenant = core.tenant_for(core.engagement("Bench Client", "Planning Bench", create=True))
+            flows: dict[str, Any] = {}
+            for name, path in files.items():  # `import FILE`, then `map finish FLOW --auto`
+                t = time.perf_counter()
+                imported = import_file(core.uows, tenant, path)
+                import_s = time.perf_counter() - t
+                t = time.perf_counter()
+                finished = finish_flow_mapping(
+                    core.uows, tenant, imported.flow_id, auto=True, min_confidence=DEFAULT_MIN_CONFIDENCE
+                ).value
+                flows[name] = {
+                    "flow_id": imported.flow_id,
+                    "kind": imported.to_json().get("kind"),
+                    "import_seconds": import_s,
+                    "map_finish_seconds": time.perf_counter() - t,
+                    "mapped": {"decided": finished.result.counts.decided, **finished.result.counts.to_dict()},
+                    "targets": _targets(core, tenant, imported.import_id),
+                    "left_unmapped": [f for f, _ in finished.left_unmapped],
+                }
+            for f in flows.values():  # `flow run FLOW` (through the last phase, as the CLI)
+                t = time.perf_counter()
+                run = run_flow(core.uows, tenant, f["flow_id"], through=PHASES[-1])
+                f["run_seconds"] = time.perf_counter() - t
+                f["phases_run"] = run.phases_run
+                f["notes"] = run.notes
+                f["summaries"] = run.summaries
+                timeline = flow_timeline(core.uows, tenant, f["flow_id"])
+                f["phase_seconds"] = _phase_seconds(timeline)
+                f["status"] = timeline["status"]
+                f["current_phase"] = timeline["current_phase"]
+                f["phases_completed"] = [p["phase"] for p in timeline["phases"] if p["status"] == "completed"]
+            t = time.perf_counter()  # `plan waves --max-servers N`
+            plan = plan_waves(
+                core.uows, tenant, max_servers=max_servers, time_limit_s=DEFAULT_TIME_LIMIT_S
+            ).value
+            waves_s = time.perf_counter() - t
+            cycles = _dependency_cycles(core, tenant, max_servers)
+            groups = stored_groups(core.uows, tenant)
+            infra = stored_infrastructure(core.uows, tenant)
+        finally:
+            core.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    analysis_s = flows["connections"]["phase_seconds"].get("dependency_analysis") or 0.0
+    sizes = [len(w["assets"]) for w in plan["waves"]]
+    sid_of = {s.hostname: s.id for s in estate.servers}
+    members = [(m["hostname"], g["id"]) for g in groups for m in g["assets"]]
+    predicted = {sid_of[host]: gid for host, gid in members if host in sid_of}
+    found = {sid_of[r["hostname"]] for r in infra if r["infrastructure"] and r["hostname"] in sid_of}
+    quality = grouping_scores(estate.truth_group, predicted)
+    quality.update(infrastructure_scores(estate.truth_infra, found))
+    for f in flows.values():
+        f["flow_id"] = str(f["flow_id"])
+    figures.update(
+        {
+            "flows": flows,
+            "waves_seconds": waves_s,
+            "dependency_analysis_seconds": analysis_s,
+            "analysis_plus_waves_seconds": analysis_s + waves_s,
+            "waves": len(plan["waves"]),
+            "largest_wave": max(sizes, default=0),
+            "waves_limit": plan["max_servers"],
+            "planned_assets": sum(sizes),
+            "broken_dependencies": len(plan["broken_dependencies"]),
+            "broken_examples": plan["broken_dependencies"][:10],
+            "dependency_cycles": cycles,
+            "wave_stats": plan.get("stats"),
+            "wave_notes": plan.get("notes"),
+            "stored_groups": quality,
+        }
+    )
+    figures["ok"] = not figures["broken_dependencies"] and all(
+        f["status"] == "completed" and f["phases_completed"] == list(PHASES) for f in flows.values()
+    )
+    return figures
+
+
+def _print_pipeline(seed: int, f: dict[str, Any]) -> None:
+    rows = f["rows"]
+    print(
+        f"seed {seed} pipeline: {rows['inventory']:,} inventory rows, {rows['connections']:,} connection "
+        f"rows (CSV written in {f['write_csv_seconds']:.1f} s, core up in {f['start_core_seconds']:.1f} s)"
+    )
+    for name, flow in f["flows"].items():
+        phases = ", ".join(
+            f"{p} {s:.1f}" if s is not None else f"{p} -" for p, s in flow["phase_seconds"].items()
+        )
+        mapped = flow["mapped"]
+        print(
+            f"  {name:11s} kind {flow['kind']}, import {flow['import_seconds']:.1f} s, map finish "
+            f"{flow['map_finish_seconds']:.1f} s ({mapped.get('decided')} of {mapped.get('total')} "
+            f"decided), flow run {flow['run_seconds']:.1f} s; status {flow['status']}, "
+            f"{len(flow['phases_completed'])}/6 phases"
+        )
+        print(f"    phase s: {phases}")
+        for note in flow["notes"]:
+            print(f"    note: {note}")
+    c = f["dependency_cycles"]
+    print(
+        f"  group dependency cycles: {c['cycles']} ({c['cycles_larger_than_a_wave']} larger than a wave; "
+        f"largest {c['largest_cycle_groups']} groups, {c['largest_cycle_servers']:,} servers), "
+        f"{c['connections_in_cycles']:,} connections in them "
+        f"({c['connections_in_cycles_weight_le_3']:,} seen ≤ 3 times)"
+    )
+    q = f["stored_groups"]
+    print(
+        f"  dependency analysis + wave plan: {f['dependency_analysis_seconds']:.1f} + "
+        f"{f['waves_seconds']:.1f} = {f['analysis_plus_waves_seconds']:.1f} s (target <= 60 s)"
+    )
+    print(
+        f"  waves {f['waves']}, largest {f['largest_wave']} of at most {f['waves_limit']}, "
+        f"{f['planned_assets']:,} assets planned, broken dependencies {f['broken_dependencies']}"
+    )
+    print(
+        f"  stored groups vs truth: pair-F1 {q['pair_f1']:.4f}, exact {q['exact_groups']:.4f} "
+        f"(≥2: {q['exact_groups_multi']:.4f}), infra P {q['infra_precision']:.3f} R {q['infra_recall']:.3f}, "
+        f"{q['predicted_groups']:,} groups; {'OK' if f['ok'] else 'FAILED'}"
+    )
+
+
 #: stage name → function(estate, repeats, context) → figures; `context` is shared by the stages of one seed
 #: (the grouping stage leaves its `DependencyAnalysis` there for the wave plan: `dependency_analysis`)
-STAGES: dict[str, Callable[[Estate, int, dict[str, Any]], dict[str, Any]]] = {"grouping": stage_grouping}
+STAGES: dict[str, Callable[[Estate, int, dict[str, Any]], dict[str, Any]]] = {
+    "grouping": stage_grouping,
+    "pipeline": stage_pipeline,
+}
 
 
 def _print_grouping(seed: int, facts: dict[str, Any], figures: dict[str, Any]) -> None:
@@ -876,6 +1182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each method per seed")
     parser.add_argument("--stages", default="grouping", help=f"comma-separated: {', '.join(STAGES)}")
+    parser.add_argument("--max-servers", type=int, default=250, help="pipeline: servers per wave at most")
     parser.add_argument("--json", action="store_true", help="also print all figures as JSON")
     args = parser.parse_args(argv)
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
@@ -883,16 +1190,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     everything: dict[str, Any] = {}
+    failed = False  # a flow that did not complete, or a plan with broken dependencies
     for seed in (int(s) for s in args.seeds.split(",")):
         start = time.perf_counter()
         estate = generate(args.servers, args.connections, seed)
         generated = time.perf_counter() - start
         per_seed: dict[str, Any] = {"facts": estate.facts, "generate_seconds": generated}
-        context: dict[str, Any] = {}
+        context: dict[str, Any] = {"max_servers": args.max_servers}
         for stage in stages:
             per_seed[stage] = STAGES[stage](estate, args.repeats, context)
             if stage == "grouping":
                 _print_grouping(seed, estate.facts, per_seed[stage])
+            elif stage == "pipeline":
+                _print_pipeline(seed, per_seed[stage])
+                failed = failed or not per_seed[stage]["ok"]
         everything[str(seed)] = per_seed
     if len(everything) > 1 and "grouping" in stages:
         print("across seeds (min / median / max):")
@@ -905,7 +1216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
     if args.json:
         print(json.dumps(everything, indent=2, default=str))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
