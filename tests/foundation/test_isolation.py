@@ -40,6 +40,11 @@ from core.db.models import (
     RawImportRecord,
     SixROverride,
     SixRRecommendation,
+    SyncBatch,
+    SyncChange,
+    SyncConflict,
+    SyncRejection,
+    SyncState,
     TechDebtFinding,
     User,
     Wave,
@@ -142,6 +147,22 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
     placed = WaveMember(wave_id=wave.id, asset_id=a1.id, application="Shop", placed_by="manual", **scope)
     s.add_all([member, placed, crew])
     s.flush()
+    # issue 15: offline sync (schema 0010); the triggers already logged the rows above
+    change = s.scalars(select(SyncChange).order_by(SyncChange.seq)).first()
+    assert change is not None, "the change-log triggers record every write of a synced table"
+    device = uuid.uuid4()
+    state = SyncState(server="postgresql://server/db", device_id=device, **scope)
+    batch = SyncBatch(device_id=device, first_seq=1, last_seq=2, **scope)
+    conflict = SyncConflict(
+        server="postgresql://server/db", table_name="assets", row_id=a1.id, local_row={"hostname": "x"},
+        **scope,
+    )  # fmt: skip
+    rejection = SyncRejection(
+        server="postgresql://server/db", batch_key=uuid.uuid4(), first_seq=1, last_seq=2, changes=[],
+        reason="refused", **scope,
+    )  # fmt: skip
+    s.add_all([state, batch, conflict, rejection])
+    s.flush()
     ids = {
         "master_flows": master.id,
         "data_imports": imp.id,
@@ -168,6 +189,11 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         "waves": wave.id,
         "wave_members": placed.id,
         "crew_outputs": crew.id,
+        "sync_changes": change.id,
+        "sync_state": state.id,
+        "sync_batches": batch.id,
+        "sync_conflicts": conflict.id,
+        "sync_rejections": rejection.id,
     }
     assert set(ids) == set(TENANT_TABLES), "a new tenant table needs a row here"
     uow.commit()

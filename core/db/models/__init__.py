@@ -41,6 +41,7 @@ from core.db.models.inventory import (
     AssetMergeDecision,
     ImportQualityReport,
 )
+from core.db.models.sync import SyncBatch, SyncChange, SyncConflict, SyncRejection, SyncState
 from core.db.models.tenancy import MEMBER_ROLES, ClientAccount, Engagement, EngagementMember, User
 
 __all__ = [
@@ -81,6 +82,11 @@ __all__ = [
     "RawImportRecord",
     "SixROverride",
     "SixRRecommendation",
+    "SyncBatch",
+    "SyncChange",
+    "SyncConflict",
+    "SyncRejection",
+    "SyncState",
     "TechDebtFinding",
     "User",
     "Wave",
