@@ -101,3 +101,41 @@ def load_password(url: str) -> str | None:
 def forget_session_passwords() -> None:
     """Tests: drop in-memory passwords."""
     _session_passwords.clear()
+
+
+# --- the AI model's API key (issue 16): same keyring service, one account per endpoint -------------
+
+
+def llm_account(base_url: str) -> str:
+    """The keyring account of an LLM endpoint's API key (the base URL, without any path slash)."""
+    return f"llm:{base_url.rstrip('/')}"
+
+
+def store_llm_key(base_url: str, api_key: str) -> Storage:
+    """Remember the endpoint's API key (keyring, else this session only); returns where it went."""
+    account = llm_account(base_url)
+    _session_passwords[account] = api_key
+    if keyring_available():
+        try:
+            import keyring
+
+            keyring.set_password(SERVICE, account, api_key)
+            return "keyring"
+        except Exception as exc:
+            log.warning("keyring refused the API key (%s); keeping it for this session only", exc)
+    return "session"
+
+
+def load_llm_key(base_url: str | None) -> str | None:
+    """The remembered API key of an endpoint (session memory first, then the keyring)."""
+    if not base_url:
+        return None
+    account = llm_account(base_url)
+    if account in _session_passwords:
+        return _session_passwords[account]
+    if keyring_available():
+        with contextlib.suppress(Exception):
+            import keyring
+
+            return keyring.get_password(SERVICE, account)
+    return None

@@ -21,6 +21,7 @@ from typing import Any
 
 from core.errors import MigrationDiscoveryError, UserInputError
 from desktop_app.cli import (
+    commands_agents,
     commands_analysis,
     commands_assets,
     commands_db,
@@ -47,6 +48,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands_import,
     commands_map,
     commands_profile,
+    commands_agents,
     commands_plan,
 )
 

@@ -43,7 +43,8 @@ def _crew_rows(core: Core, tenant: Tenant, flow_id) -> list[CrewOutput]:
 
 def _events(core: Core, tenant: Tenant, flow_id, kind: str) -> list[FlowEvent]:
     with core.uow(tenant) as uow:
-        return _loaded(uow, select(FlowEvent).where(FlowEvent.flow_id == flow_id, FlowEvent.event_type == kind))
+        stmt = select(FlowEvent).where(FlowEvent.flow_id == flow_id, FlowEvent.event_type == kind)
+        return _loaded(uow, stmt)
 
 
 def test_mapping_crew_stores_ai_suggestions_for_unsure_columns_only(
@@ -65,7 +66,8 @@ def test_mapping_crew_stores_ai_suggestions_for_unsure_columns_only(
     after = _rows(core, tenant, servers_import.import_id)
     for column in proposed:
         row = after[column]
-        assert (row.suggested_by, row.status, row.target_field) == ("ai_agent", "suggested", AI_TARGETS[column])
+        assert (row.suggested_by, row.status) == ("ai_agent", "suggested")
+        assert row.target_field == AI_TARGETS[column]
         assert row.suggestion["model"] == "scripted-model" and row.suggestion["reasoning"]
         assert row.explanation.startswith("AI (scripted-model): ")
     for column in sure:  # what the rules were sure about is not even sent for review
@@ -84,7 +86,7 @@ def test_mapping_crew_stores_ai_suggestions_for_unsure_columns_only(
     assert set(stored.output) >= {"schema_analysis", "field_mapping"}
     assert outcome.changes.mappings and servers_import.import_id in outcome.changes.import_ids
     # the schema analysis reached the mapping task as context
-    mapping_request = [r for r in llm_server.completions() if "Field mapping reviewer" in json.dumps(r)][0]
+    mapping_request = next(r for r in llm_server.completions() if "Field mapping reviewer" in json.dumps(r))
     assert "a small server list" in json.dumps(mapping_request)
 
 
@@ -99,7 +101,8 @@ def test_a_decided_row_is_never_overwritten(
     mapping_actions.reject(core.uows, tenant, row.id, row.version, reason="not needed")
     run_crew(core.uows, tenant, servers_import.flow_id, "mapping", llm_settings)
     after = _rows(core, tenant, servers_import.import_id)[column]
-    assert (after.status, after.suggested_by, after.target_field) == ("rejected", row.suggested_by, row.target_field)
+    assert after.status == "rejected"
+    assert (after.suggested_by, after.target_field) == (row.suggested_by, row.target_field)
 
 
 def test_quality_crew_records_findings(
@@ -130,7 +133,8 @@ def test_malformed_twice_is_reported_and_nothing_is_applied(
     with pytest.raises(CrewFailed) as failed:
         run_crew(core.uows, tenant, servers_import.flow_id, "mapping", llm_settings)
     assert failed.value.error_code == "llm_malformed" and failed.value.recovery_hint
-    assert {c: (r.target_field, r.suggested_by) for c, r in _rows(core, tenant, servers_import.import_id).items()} == {
+    after = _rows(core, tenant, servers_import.import_id)
+    assert {c: (r.target_field, r.suggested_by) for c, r in after.items()} == {
         c: (r.target_field, r.suggested_by) for c, r in before.items()
     }
     (stored,) = _crew_rows(core, tenant, servers_import.flow_id)
@@ -141,7 +145,11 @@ def test_malformed_twice_is_reported_and_nothing_is_applied(
 
 @pytest.mark.parametrize(
     ("change", "code"),
-    [({"fail_status": 500}, "llm_http_5xx"), ({"delay_s": 3.0}, "llm_timeout"), ({"fail_status": 401}, "llm_refused")],
+    [
+        ({"fail_status": 500}, "llm_http_5xx"),
+        ({"delay_s": 3.0}, "llm_timeout"),
+        ({"fail_status": 401}, "llm_refused"),
+    ],
 )
 def test_server_failures_go_through_the_error_path(
     core: Core, tenant: Tenant, servers_import, script: Script, llm_server: ScriptedLLM, change, code
@@ -163,7 +171,12 @@ def test_server_failures_go_through_the_error_path(
 
 
 def test_cancel_stops_the_http_calls(
-    core: Core, tenant: Tenant, servers_import, script: Script, llm_server: ScriptedLLM, llm_settings: LLMSettings
+    core: Core,
+    tenant: Tenant,
+    servers_import,
+    script: Script,
+    llm_server: ScriptedLLM,
+    llm_settings: LLMSettings,
 ) -> None:
     script.delay_s = 30.0
     cancel = CancelToken()

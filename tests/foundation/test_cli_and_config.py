@@ -143,12 +143,14 @@ def test_contract_copy_is_identical_to_the_shared_contract() -> None:
 
 
 def test_cli_start_up_loads_no_heavy_packages() -> None:
-    """`--help` (and so every command's start) must not pay for Qt, SQLAlchemy or Alembic."""
+    """`--help` (and so every command's start) must not pay for Qt, SQLAlchemy or Alembic — nor for the AI
+    extra (crewai and what it pulls in: chromadb, lancedb, OpenTelemetry), imported only when a crew runs."""
     code = (
         "import sys; from desktop_app.cli.main import build_parser; build_parser();"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'PySide6', 'sqlalchemy', 'alembic',"
         " 'crewai', 'torch', 'onnxruntime', 'pandas', 'numpy', 'ortools', 'igraph', 'leidenalg',"
-        " 'python_calamine'}); print(','.join(heavy))"
+        " 'python_calamine', 'chromadb', 'lancedb', 'litellm', 'openai', 'opentelemetry'});"
+        " print(','.join(heavy))"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert res.returncode == 0, res.stderr
