@@ -32,6 +32,7 @@ from desktop_app.cli import (
     commands_plan,
     commands_profile,
     commands_reconcile,
+    commands_sync,
 )
 from desktop_app.cli.context import CommandContext
 from desktop_app.logging_setup import configure_logging, details_file
@@ -50,6 +51,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands_profile,
     commands_agents,
     commands_plan,
+    commands_sync,
 )
 
 

@@ -9,13 +9,18 @@ table, a definer function):
 - `sync_changes` (tenant table, both sides): one row per changed row — table, row id, `upsert` or
   `delete`, the row's `updated_at` before the change (`base_updated_at`, the version a conflict is
   detected against) and `origin` (the device whose push wrote it; NULL for local work), ordered by
-  `seq`. On the laptop the rows after the pushed cursor are the outbox; on the server the rows
-  after a laptop's pulled cursor are what it pulls. Trigger `md_log_change` on every synced table
+  `seq`, with the writing transaction's id (`txid`). On the laptop the rows of local origin are
+  the outbox (deleted once the server has them); on the server a laptop pulls the rows of
+  transactions that finished after its cursor (`sync_state.pulled_xid`, a snapshot's xmin), so a
+  transaction that commits late with a lower `seq` is never skipped. Trigger `md_log_change` on
+  every synced table
   (row level); `raw_import_records` logs one row per import and statement (its records travel as
   one unit with their import; the import path attaches a loaded partition, which fires no insert
   trigger, so an import's records go with its `data_imports` row). Replaying what was pulled sets
   `md.sync_replaying` for its transaction and logs nothing; a push applied on the server sets
   `md.sync_origin` to the pushing device, so it does not come back to that device.
+  `md_touch_row` (BEFORE UPDATE) stamps `updated_at` on every local change, whatever wrote it, so
+  the row's `updated_at` is its version; rows arriving by sync keep the sender's stamp.
 - `sync_state` (laptop): per engagement and server, this device's id and its cursors.
 - `sync_batches` (server): one row per applied push batch, keyed by the batch's idempotency key,
   written in the batch's transaction — a retry after a cut connection looks the key up.
@@ -97,6 +102,17 @@ BEGIN
 END
 $$
 """
+TOUCH_ROW = """
+CREATE FUNCTION md_touch_row() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF coalesce(current_setting('md.sync_replaying', true), '') <> 'on'
+       AND coalesce(current_setting('md.sync_origin', true), '') = '' THEN
+        NEW.updated_at := clock_timestamp();
+    END IF;
+    RETURN NEW;
+END
+$$
+"""
 LOG_RECORDS = """
 CREATE FUNCTION md_log_records() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -146,6 +162,12 @@ def _create_tables() -> None:
         sa.Column("op", sa.Text(), nullable=False),
         sa.Column("base_updated_at", sa.DateTime(timezone=True)),
         sa.Column("origin", sa.UUID()),
+        sa.Column(
+            "txid",
+            sa.BigInteger(),
+            server_default=sa.text("pg_current_xact_id()::text::bigint"),
+            nullable=False,
+        ),
         *_stamps(),
         sa.CheckConstraint("op IN ('upsert', 'delete')", name=op.f("ck_sync_changes_op")),
         sa.UniqueConstraint("seq", name=op.f("uq_sync_changes_seq")),
@@ -164,6 +186,7 @@ def _create_tables() -> None:
         sa.Column("device_id", sa.UUID(), nullable=False),
         sa.Column("pushed_seq", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("pulled_seq", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("pulled_xid", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("last_push_at", sa.DateTime(timezone=True)),
         sa.Column("last_pull_at", sa.DateTime(timezone=True)),
         sa.Column("last_error", sa.Text()),
@@ -239,11 +262,16 @@ def upgrade() -> None:
             op.execute(statement)
     op.execute(f"GRANT USAGE ON SEQUENCE sync_changes_seq_seq TO {APP_ROLE}")
     op.execute(LOG_ROW)
+    op.execute(TOUCH_ROW)
     op.execute(LOG_RECORDS)
     for table in SYNCED_TABLES:
         op.execute(
             f"CREATE TRIGGER md_log_change AFTER INSERT OR UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION md_log_change()"
+        )
+        op.execute(
+            f"CREATE TRIGGER md_touch_row BEFORE UPDATE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION md_touch_row()"
         )
     for event in ("INSERT", "UPDATE", "DELETE"):
         table = "NEW" if event != "DELETE" else "OLD"
@@ -258,7 +286,9 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS md_log_records_{event} ON raw_import_records")
     for table in SYNCED_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS md_log_change ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS md_touch_row ON {table}")
     op.execute("DROP FUNCTION IF EXISTS md_log_records()")
+    op.execute("DROP FUNCTION IF EXISTS md_touch_row()")
     op.execute("DROP FUNCTION IF EXISTS md_log_change()")
     for table in reversed(NEW_TABLES):
         op.drop_table(table)

@@ -33,6 +33,7 @@ class SyncChange(TenantMixin, Base):
     op: Mapped[str] = mapped_column(Text)
     base_updated_at: Mapped[datetime | None] = mapped_column()
     origin: Mapped[uuid.UUID | None] = mapped_column()
+    txid: Mapped[int] = mapped_column(BigInteger, server_default=text("pg_current_xact_id()::text::bigint"))
 
 
 class SyncState(TenantMixin, Base):
@@ -45,6 +46,7 @@ class SyncState(TenantMixin, Base):
     device_id: Mapped[uuid.UUID] = mapped_column()
     pushed_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
     pulled_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    pulled_xid: Mapped[int] = mapped_column(BigInteger, server_default="0")
     last_push_at: Mapped[datetime | None] = mapped_column()
     last_pull_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,529 @@
+"""Push the laptop's outbox to the shared server and pull what others changed, exactly once.
+
+Push: the outbox is this engagement's `sync_changes` of local origin, in `seq` order, cut into
+batches. Before a batch is sent, its idempotency key and its changes are saved on the laptop
+(`sync_state.pending_batch`, committed), so a retry after a cut connection — before, during or
+after the server's commit — sends the same key: the server writes the batch's rows and its
+`sync_batches` row in one transaction, and a key it already has is not applied again. Rows go
+parents first (`core.sync.tables`), an import's raw records as one unit. Once the server has a
+batch, its outbox rows are deleted on the laptop. A batch the server refuses (validation,
+permission, row-level security) is recorded in `sync_rejections` with its reason and the queue
+goes on; a lost connection stops the push to be retried (`SyncInterrupted`), nothing is dropped.
+
+Pull: the server's `sync_changes` of other origins, from transactions that finished after this
+laptop's cursor (`pulled_xid`: the xmin of the snapshot the last pull read under), replayed in
+one local transaction per page with `md.sync_replaying` set, so replaying logs nothing. A pulled
+row the laptop had changed too (an outbox row for it) is a conflict: the server's value stands,
+ours is kept in `sync_conflicts` and its outbox row is dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from core.errors import UserInputError
+from core.progress import CancelToken, Progress
+from core.sync import rows, tables
+from core.sync.link import Scope, display_url, transaction
+
+BATCH_SIZE = 500
+RUN_AGAIN = "run the sync again when connected: what was sent is kept and nothing is sent twice"
+PULL_PAGE = 5000
+
+
+class SyncInterrupted(UserInputError):
+    """The connection was lost or the sync cancelled; nothing is lost, run the sync again."""
+
+    def __init__(self, message: str, hint: str = RUN_AGAIN) -> None:
+        super().__init__(message=message, hint=hint)
+
+
+class SyncRefused(UserInputError):
+    """The server will not take this engagement's changes at all (e.g. not a member there)."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message=message, hint=hint)
+
+
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    table: str
+    row_id: uuid.UUID
+    op: str
+    base: dt.datetime | None
+
+
+@dataclass
+class SyncReport:
+    """What one sync did (the `sync --json` shape: pushed/pulled counts, conflicts, rejected)."""
+
+    pushed: dict[str, int] = field(default_factory=dict)
+    pulled: dict[str, int] = field(default_factory=dict)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    batches: int = 0
+    batches_already_applied: int = 0
+    bytes_pushed: int = 0
+    bytes_pulled: int = 0
+
+    def count(self, side: dict[str, int], table: str, n: int) -> None:
+        if n:
+            side[table] = side.get(table, 0) + n
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pushed": dict(sorted(self.pushed.items())),
+            "pulled": dict(sorted(self.pulled.items())),
+            "conflicts": self.conflicts,
+            "rejected": self.rejected,
+            "batches": self.batches,
+            "batches_already_applied": self.batches_already_applied,
+            "bytes_pushed": self.bytes_pushed,
+            "bytes_pulled": self.bytes_pulled,
+        }
+
+
+def collapse(changes: Iterable[Change]) -> list[Change]:
+    """One change per row: the last operation, based on the first change's version (the version
+    the server knew), ordered parents first (deletes are applied children first by the caller)."""
+    first: dict[tuple[str, uuid.UUID], Change] = {}
+    last: dict[tuple[str, uuid.UUID], Change] = {}
+    for c in changes:
+        key = (c.table, c.row_id)
+        first.setdefault(key, c)
+        last[key] = c
+    out = [Change(last[k].seq, k[0], k[1], last[k].op, first[k].base) for k in last]
+    order = apply_order()
+    out.sort(key=lambda c: (order.get(c.table, len(order)), c.seq))
+    return out
+
+
+def apply_order() -> dict[str, int]:
+    names = [t.name for t in tables.ordered()]
+    names.insert(names.index("data_imports") + 1, tables.RECORDS)
+    return {n: i for i, n in enumerate(names)}
+
+
+Disconnect = (psycopg.OperationalError, psycopg.InterfaceError)
+Refusal = (
+    pg_errors.IntegrityError,
+    pg_errors.InsufficientPrivilege,
+    pg_errors.DataError,
+    pg_errors.CheckViolation,
+    pg_errors.RaiseException,
+    pg_errors.UndefinedObject,
+    pg_errors.WithCheckOptionViolation,
+)
+
+
+class Sync:
+    """One sync run between a laptop connection and a server connection for one engagement."""
+
+    def __init__(
+        self,
+        local: psycopg.Connection,
+        server: psycopg.Connection,
+        server_url: str,
+        local_scope: Scope,
+        server_scope: Scope,
+        *,
+        device_id: uuid.UUID,
+        batch_size: int = BATCH_SIZE,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+        admin: psycopg.Connection | None = None,
+    ) -> None:
+        self.local, self.server = local, server
+        self.admin = admin
+        """the laptop's owner connection (autocommit): writes the consultants the server names"""
+        self.server_name = display_url(server_url)
+        self.local_scope, self.server_scope = local_scope, server_scope
+        self.device_id = device_id
+        self.batch_size = max(1, batch_size)
+        self.progress = progress
+        self.cancel = cancel
+        self.report = SyncReport()
+        #: imports whose records this run carried, with the last outbox seq their copy includes
+        self.carried: dict[uuid.UUID, int] = {}
+        # consultant ids: the laptop's user is the server's user of this login, and back
+        self.to_server: dict[uuid.UUID, uuid.UUID] = {}
+        self.to_local: dict[uuid.UUID, uuid.UUID] = {}
+        if local_scope.user_id and server_scope.user_id:
+            self.to_server[local_scope.user_id] = server_scope.user_id
+            self.to_local[server_scope.user_id] = local_scope.user_id
+
+    # ------------------------------------------------------------------------------------ helpers
+    def _check(self) -> None:
+        if self.cancel is not None and self.cancel.cancelled:
+            raise SyncInterrupted("the sync was cancelled; what was sent is kept, run it again to go on")
+
+    def _tell(self, stage: str, done: int, total: int | None) -> None:
+        if self.progress is not None:
+            self.progress(Progress(stage=stage, done=done, total=total, unit="changes"))
+
+    def _local(self, **settings: str) -> Any:
+        return transaction(self.local, self.local_scope, **settings)
+
+    def _server(self, **settings: str) -> Any:
+        return transaction(self.server, self.server_scope, **settings)
+
+    # --------------------------------------------------------------------------------------- state
+    def state(self) -> dict[str, Any]:
+        """This device's row in `sync_state` for the engagement and server (created when missing)."""
+        with self._local() as cur:
+            cur.execute(
+                "INSERT INTO sync_state (id, client_account_id, engagement_id, server, device_id)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (engagement_id, server) DO NOTHING",
+                (uuid.uuid4(), self.local_scope.client_account_id, self.local_scope.engagement_id,
+                 self.server_name, self.device_id),
+            )  # fmt: skip
+            cur.execute(
+                "SELECT device_id, pulled_xid, pending_batch FROM sync_state WHERE engagement_id = %s"
+                " AND server = %s",
+                (self.local_scope.engagement_id, self.server_name),
+            )
+            device, pulled_xid, pending = cur.fetchone()  # type: ignore[misc]
+        self.device_id = device
+        return {"pulled_xid": pulled_xid, "pending_batch": pending}
+
+    def check_server(self) -> None:
+        """Refuse early, with the reason, when this login may not write the engagement there."""
+        with self._server() as cur:
+            cur.execute("SELECT md_tenant_role()")
+            row = cur.fetchone()
+        role = row[0] if row else None
+        if role not in ("lead", "member"):
+            who = "a viewer of" if role == "viewer" else "not a member of"
+            raise SyncRefused(
+                f"this login is {who} the engagement on {self.server_name}: nothing was pushed or pulled",
+                "ask a lead to add you there: `migration-discovery --database-url SERVER db grant ROLE "
+                "--client NAME --engagement NAME --role member`",
+            )
+
+    # ---------------------------------------------------------------------------------------- push
+    def _outbox(self, pending: dict[str, Any] | None) -> tuple[uuid.UUID, list[Change]] | None:
+        with self._local() as cur:
+            if pending:
+                seqs = pending["seqs"]
+                cur.execute(
+                    "SELECT seq, table_name, row_id, op, base_updated_at FROM sync_changes"
+                    " WHERE seq = ANY(%s) AND origin IS NULL ORDER BY seq",
+                    (seqs,),
+                )
+                found = [Change(*r) for r in cur.fetchall()]
+                if found:
+                    return uuid.UUID(pending["key"]), found
+            cur.execute(
+                "SELECT seq, table_name, row_id, op, base_updated_at FROM sync_changes WHERE origin IS NULL"
+                " ORDER BY seq LIMIT %s",
+                (self.batch_size,),
+            )
+            found = [Change(*r) for r in cur.fetchall()]
+            if not found:
+                return None
+            key = uuid.uuid4()
+            cur.execute(
+                "UPDATE sync_state SET pending_batch = %s WHERE engagement_id = %s AND server = %s",
+                (psycopg.types.json.Jsonb({"key": str(key), "seqs": [c.seq for c in found]}),
+                 self.local_scope.engagement_id, self.server_name),
+            )  # fmt: skip
+        return key, found
+
+    def pending_count(self) -> int:
+        with self._local() as cur:
+            cur.execute("SELECT count(*) FROM sync_changes WHERE origin IS NULL")
+            return int(cur.fetchone()[0])  # type: ignore[index]
+
+    def push(self) -> None:
+        """Send the whole outbox, batch by batch (see the module docstring)."""
+        pending = self.state()["pending_batch"]
+        total = self.pending_count()
+        sent = 0
+        while True:
+            self._check()
+            batch = self._outbox(pending)
+            pending = None
+            if batch is None:
+                return
+            key, changes = batch
+            first, last = changes[0].seq, changes[-1].seq
+            try:
+                applied, counts, conflicts = self._send(key, changes)
+            except Disconnect as exc:
+                raise SyncInterrupted(f"the connection to {self.server_name} was lost: {exc}") from exc
+            except Refusal as exc:
+                self._reject(key, changes, exc)
+                sent += len(changes)
+                continue
+            if not applied:
+                self.report.batches_already_applied += 1
+            self.report.batches += 1
+            for table, n in counts.items():
+                self.report.count(self.report.pushed, table, n)
+            self._done(changes, conflicts)
+            sent += len(changes)
+            self._tell("pushing", sent, max(total, sent))
+            del first, last
+
+    def _send(
+        self, key: uuid.UUID, changes: list[Change]
+    ) -> tuple[bool, dict[str, int], list[rows.Conflict]]:
+        counts: dict[str, int] = {}
+        conflicts: list[rows.Conflict] = []
+        with self._server(sync_origin=str(self.device_id)) as dst:
+            dst.execute("SELECT 1 FROM sync_batches WHERE id = %s", (key,))
+            if dst.fetchone():
+                return False, {}, []
+            with self._local() as src:
+                work = collapse(changes)
+                upserts = [c for c in work if c.op == "upsert"]
+                deletes = [c for c in work if c.op == "delete"]
+                for table, group in _by_table(upserts):
+                    if table == tables.RECORDS:
+                        for c in group:
+                            if self.carried.get(c.row_id, -1) >= c.seq:
+                                continue  # this run's copy of the import already has these records
+                            n, moved = self._records_to_server(src, dst, c.row_id)
+                            self.report.bytes_pushed += moved
+                            counts[table] = counts.get(table, 0) + n
+                        continue
+                    ids = [c.row_id for c in group]
+                    n, found, moved = rows.copy_rows(
+                        src, dst, table, ids, bases={c.row_id: c.base for c in group}, users=self.to_server
+                    )
+                    self.report.bytes_pushed += moved
+                    counts[table] = counts.get(table, 0) + n
+                    conflicts += found
+                    if table == "data_imports":  # a new import's records go with it
+                        for import_id in ids:
+                            if not _has_partition(dst, import_id) and _has_partition(src, import_id):
+                                src.execute("SELECT coalesce(max(seq), 0) FROM sync_changes")
+                                self.carried[import_id] = int(src.fetchone()[0])  # type: ignore[index]
+                                n, moved = rows.copy_records(src, dst, import_id)
+                                self.report.bytes_pushed += moved
+                                counts[tables.RECORDS] = counts.get(tables.RECORDS, 0) + n
+                for table, group in reversed(list(_by_table(deletes))):
+                    if table == tables.RECORDS:
+                        continue
+                    n, found = rows.delete_rows(
+                        dst, table, [c.row_id for c in group], {c.row_id: c.base for c in group}
+                    )
+                    counts[f"{table} (deleted)"] = counts.get(f"{table} (deleted)", 0) + n
+                    conflicts += found
+            dst.execute(
+                "INSERT INTO sync_batches (id, client_account_id, engagement_id, device_id, first_seq,"
+                " last_seq, counts) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (key, self.server_scope.client_account_id, self.server_scope.engagement_id, self.device_id,
+                 changes[0].seq, changes[-1].seq, psycopg.types.json.Jsonb(counts)),
+            )  # fmt: skip
+        return True, counts, conflicts
+
+    def _records_to_server(
+        self, src: psycopg.Cursor, dst: psycopg.Cursor, import_id: uuid.UUID
+    ) -> tuple[int, int]:
+        dst.execute("SELECT 1 FROM data_imports WHERE id = %s", (import_id,))
+        if not dst.fetchone():
+            return 0, 0  # the import is not there (deleted since): nothing to carry
+        return rows.copy_records(src, dst, import_id)
+
+    def _done(self, changes: list[Change], conflicts: list[rows.Conflict]) -> None:
+        """The server has the batch: drop it from the outbox, keep our side of each conflict."""
+        with self._local() as cur:
+            cur.execute("DELETE FROM sync_changes WHERE seq = ANY(%s)", ([c.seq for c in changes],))
+            cur.execute(
+                "UPDATE sync_state SET pending_batch = NULL, last_push_at = now(), last_error = NULL"
+                " WHERE engagement_id = %s AND server = %s",
+                (self.local_scope.engagement_id, self.server_name),
+            )
+            for c in conflicts:
+                self._record_conflict(cur, c.table, c.row_id, c.incoming, c.existing, c.existing_updated_at)
+
+    def _record_conflict(
+        self,
+        cur: psycopg.Cursor,
+        table: str,
+        row_id: uuid.UUID,
+        ours: dict[str, Any],
+        theirs: dict[str, Any] | None,
+        theirs_at: dt.datetime | None,
+    ) -> None:
+        cur.execute(
+            "INSERT INTO sync_conflicts (id, client_account_id, engagement_id, server, table_name, row_id,"
+            " local_row, server_row, server_updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (uuid.uuid4(), self.local_scope.client_account_id, self.local_scope.engagement_id,
+             self.server_name,
+             table, row_id, psycopg.types.json.Jsonb(ours),
+             psycopg.types.json.Jsonb(theirs) if theirs is not None else None, theirs_at),
+        )  # fmt: skip
+        self.report.conflicts.append(
+            {
+                "table": table,
+                "row_id": str(row_id),
+                "server_updated_at": theirs_at.isoformat() if theirs_at else None,
+            }
+        )
+
+    def _reject(self, key: uuid.UUID, changes: list[Change], exc: Exception) -> None:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        listed = [{"table": c.table, "row_id": str(c.row_id), "op": c.op} for c in collapse(changes)]
+        with self._local() as cur:
+            cur.execute(
+                "INSERT INTO sync_rejections (id, client_account_id, engagement_id, server, batch_key,"
+                " first_seq, last_seq, changes, reason, error_class)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (uuid.uuid4(), self.local_scope.client_account_id, self.local_scope.engagement_id,
+                 self.server_name, key, changes[0].seq, changes[-1].seq, psycopg.types.json.Jsonb(listed),
+                 reason, type(exc).__name__),
+            )  # fmt: skip
+            # set aside, not dropped: the rejection keeps the list; the queue goes on
+            cur.execute("DELETE FROM sync_changes WHERE seq = ANY(%s)", ([c.seq for c in changes],))
+            cur.execute(
+                "UPDATE sync_state SET pending_batch = NULL WHERE engagement_id = %s AND server = %s",
+                (self.local_scope.engagement_id, self.server_name),
+            )
+        self.report.rejected.append(
+            {
+                "batch_key": str(key),
+                "reason": reason,
+                "error_class": type(exc).__name__,
+                "changes": len(listed),
+            }
+        )
+
+    # ---------------------------------------------------------------------------------------- pull
+    def pull(self) -> None:
+        """Replay what others changed on the server since this laptop's cursor (module docstring)."""
+        try:
+            self._pull()
+        except Disconnect as exc:
+            raise SyncInterrupted(f"the connection to {self.server_name} was lost: {exc}") from exc
+
+    def _pull(self) -> None:
+        since = int(self.state()["pulled_xid"] or 0)
+        with self._server() as dst:
+            dst.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            upto = int(dst.fetchone()[0])  # type: ignore[index]
+            dst.execute(
+                "SELECT seq, table_name, row_id, op, base_updated_at FROM sync_changes"
+                " WHERE txid >= %s AND txid < %s AND origin IS DISTINCT FROM %s ORDER BY txid, seq",
+                (since, upto, self.device_id),
+            )
+            found = [Change(*r) for r in dst.fetchall()]
+        work = collapse(found)
+        done = 0
+        for start in range(0, len(work), PULL_PAGE):
+            self._check()
+            page = work[start : start + PULL_PAGE]
+            self._replay(page)
+            done += len(page)
+            self._tell("pulling", done, len(work))
+        with self._local() as cur:
+            cur.execute(
+                "UPDATE sync_state SET pulled_xid = %s, last_pull_at = now() WHERE engagement_id = %s"
+                " AND server = %s",
+                (upto, self.local_scope.engagement_id, self.server_name),
+            )
+
+    def _replay(self, page: list[Change]) -> None:
+        with self._server() as src, self._local(sync_replaying="on") as dst:
+            self._users_from_server(src, dst)
+            keys = [(c.table, c.row_id) for c in page]
+            dst.execute(
+                "SELECT seq, table_name, row_id FROM sync_changes WHERE origin IS NULL"
+                " AND (table_name, row_id) IN (SELECT * FROM unnest(%s::text[], %s::uuid[]))",
+                ([k[0] for k in keys], [k[1] for k in keys]),
+            )
+            ours = dst.fetchall()
+            mine = {(t, r) for _seq, t, r in ours}
+            upserts = [c for c in page if c.op == "upsert"]
+            deletes = [c for c in page if c.op == "delete"]
+            for c in page:
+                if (c.table, c.row_id) in mine and c.table != tables.RECORDS:
+                    self._keep_ours(src, dst, c)
+            if ours:
+                dst.execute("DELETE FROM sync_changes WHERE seq = ANY(%s)", ([s for s, _t, _r in ours],))
+            for table, group in _by_table(upserts):
+                if table == tables.RECORDS:
+                    for c in group:
+                        src.execute("SELECT 1 FROM data_imports WHERE id = %s", (c.row_id,))
+                        if src.fetchone():
+                            n, moved = rows.copy_records(src, dst, c.row_id)
+                            self.report.bytes_pulled += moved
+                            self.report.count(self.report.pulled, table, n)
+                    continue
+                ids = [c.row_id for c in group]
+                n, _none, moved = rows.copy_rows(src, dst, table, ids, bases=None, users=self.to_local)
+                self.report.bytes_pulled += moved
+                self.report.count(self.report.pulled, table, n)
+                if table == "data_imports":
+                    for import_id in ids:
+                        if _has_partition(src, import_id) and not _has_partition(dst, import_id):
+                            n, moved = rows.copy_records(src, dst, import_id)
+                            self.report.bytes_pulled += moved
+                            self.report.count(self.report.pulled, tables.RECORDS, n)
+            for table, group in reversed(list(_by_table(deletes))):
+                if table != tables.RECORDS:
+                    n, _ = rows.delete_rows(dst, table, [c.row_id for c in group], None)
+                    self.report.count(self.report.pulled, f"{table} (deleted)", n)
+
+    def _keep_ours(self, src: psycopg.Cursor, dst: psycopg.Cursor, c: Change) -> None:
+        """A row changed here and there: the server's value stands, ours goes to the conflicts."""
+        from psycopg import sql
+
+        q = sql.SQL("SELECT to_jsonb(t), t.updated_at FROM public.{} t WHERE id = %s").format(
+            sql.Identifier(c.table)
+        )
+        dst.execute(q, (c.row_id,))
+        mine = dst.fetchone()
+        src.execute(q, (c.row_id,))
+        theirs = src.fetchone()
+        self._record_conflict(
+            dst, c.table, c.row_id, mine[0] if mine else {"deleted": True}, theirs[0] if theirs else None,
+            theirs[1] if theirs else None,
+        )  # fmt: skip
+
+    def _users_from_server(self, src: psycopg.Cursor, dst: psycopg.Cursor) -> None:
+        """Consultants the server names who are not on the laptop yet: `users` is a root table, so the
+        laptop's owner connection writes them (same id, or the laptop's row of the same email)."""
+        src.execute("SELECT id, display_name, email, db_role FROM users")
+        for user_id, name, email, role in src.fetchall():
+            if user_id in self.to_local:
+                continue
+            if self.admin is None:
+                self.to_local[user_id] = user_id
+                continue
+            with self.admin.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO users (id, display_name, email, db_role) VALUES (%s, %s, %s, %s)"
+                    " ON CONFLICT DO NOTHING",
+                    (user_id, name, email, role),
+                )
+                cur.execute("SELECT id FROM users WHERE id = %s OR email = %s"
+                            " ORDER BY (id = %s) DESC LIMIT 1",
+                            (user_id, email, user_id))  # fmt: skip
+                row = cur.fetchone()
+            self.to_local[user_id] = row[0] if row else user_id
+            if row and row[0] != user_id:
+                self.to_server.setdefault(row[0], user_id)
+
+
+def _by_table(changes: list[Change]) -> list[tuple[str, list[Change]]]:
+    out: dict[str, list[Change]] = {}
+    for c in changes:
+        out.setdefault(c.table, []).append(c)
+    order = apply_order()
+    return sorted(out.items(), key=lambda kv: order.get(kv[0], len(order)))
+
+
+def _has_partition(cur: psycopg.Cursor, import_id: uuid.UUID) -> bool:
+    cur.execute("SELECT to_regclass('public.' || md_raw_partition_name(%s)) IS NOT NULL", (import_id,))
+    row = cur.fetchone()
+    return bool(row and row[0])

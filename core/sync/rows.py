@@ -1,0 +1,202 @@
+"""Moving rows of one synced table from one database to the other, and what conflicts on the way.
+
+Why through TEMP tables: PostgreSQL refuses COPY FROM into a table with row-level security, so
+rows arrive by binary COPY into a TEMP copy of the table (`LIKE`), get their consultant ids
+rewritten (the same person has a different `users.id` on each side), and are then written with
+one `INSERT … SELECT … ON CONFLICT (id) DO UPDATE` under the target's policies. A row whose
+target copy changed since the version the sender based its change on (`updated_at`) is a
+conflict: it is not written, and both values are returned for the consultant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from core.sync import tables
+
+COPY_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Conflict:
+    table: str
+    row_id: uuid.UUID
+    incoming: dict[str, Any]
+    existing: dict[str, Any]
+    existing_updated_at: dt.datetime | None
+
+
+def _columns(table: str) -> list[str]:
+    return [c.name for c in tables.table(table).columns] if table != tables.RECORDS else []
+
+
+def stream(src: psycopg.Cursor, dst: psycopg.Cursor, select: sql.Composable, target: sql.Composable) -> int:
+    """Binary COPY of `select` on `src` into `target` on `dst`; bytes moved."""
+    moved = 0
+    with (
+        src.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(select)) as out,
+        dst.copy(sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(target)) as into,
+    ):
+        for chunk in out:
+            into.write(chunk)
+            moved += len(chunk)
+    return moved
+
+
+def stage(dst: psycopg.Cursor, table: str) -> sql.Identifier:
+    """An empty TEMP copy of `table` on `dst` (dropped at commit)."""
+    name = sql.Identifier(f"md_sync_{table}")
+    dst.execute(
+        sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE public.{}) ON COMMIT DROP").format(
+            name, sql.Identifier(table)
+        )
+    )
+    dst.execute(sql.SQL("TRUNCATE {}").format(name))
+    return name
+
+
+def rewrite_users(
+    dst: psycopg.Cursor, staged: sql.Identifier, table: str, users: dict[uuid.UUID, uuid.UUID]
+) -> None:
+    """Consultant ids of the sending side → this side's (`users`: sender's id → ours)."""
+    for column in tables.user_columns(table):
+        for theirs, ours in users.items():
+            if theirs != ours:
+                dst.execute(
+                    sql.SQL("UPDATE {} SET {c} = %s WHERE {c} = %s").format(staged, c=sql.Identifier(column)),
+                    (ours, theirs),
+                )
+
+
+def copy_rows(
+    src: psycopg.Cursor,
+    dst: psycopg.Cursor,
+    table: str,
+    ids: Sequence[uuid.UUID],
+    *,
+    bases: dict[uuid.UUID, dt.datetime | None] | None,
+    users: dict[uuid.UUID, uuid.UUID],
+) -> tuple[int, list[Conflict], int]:
+    """Upsert the rows `ids` of `table` from `src` into `dst`.
+
+    `bases`: per row the `updated_at` the change was based on (None: a new row) — rows whose
+    target copy has another `updated_at` (and not already ours) are conflicts, left unwritten.
+    `bases=None` (a pull: the server's value is authoritative) writes every row. Returns
+    (rows written, conflicts, bytes moved).
+    """
+    if not ids:
+        return 0, [], 0
+    cols = _columns(table)
+    staged = stage(dst, table)
+    moved = stream(
+        src,
+        dst,
+        sql.SQL("SELECT * FROM public.{} WHERE id = ANY({})").format(
+            sql.Identifier(table), sql.Literal(list(ids))
+        ),
+        staged,
+    )
+    rewrite_users(dst, staged, table, users)
+    conflicts: list[Conflict] = []
+    if bases is not None:
+        dst.execute(
+            sql.SQL(
+                "SELECT t.id, to_jsonb(t), to_jsonb(s), t.updated_at, s.updated_at FROM public.{} t"
+                " JOIN {} s USING (id)"
+            ).format(sql.Identifier(table), staged)
+        )
+        for row_id, existing, incoming, existing_at, incoming_at in dst.fetchall():
+            base = bases.get(row_id)
+            if existing_at == incoming_at or (base is not None and existing_at == base):
+                continue  # unchanged there since our base (or already ours): ours applies
+            if table in tables.APPEND_ONLY:
+                continue  # an audit row already there is the same row
+            conflicts.append(Conflict(table, row_id, incoming, existing, existing_at))
+        if conflicts:
+            dst.execute(
+                sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(staged), ([c.row_id for c in conflicts],)
+            )
+    col_list = sql.SQL(", ").join(map(sql.Identifier, cols))
+    if table in tables.APPEND_ONLY:
+        action = sql.SQL("DO NOTHING")
+    else:
+        updates = sql.SQL(", ").join(
+            sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in cols if c != "id"
+        )
+        action = sql.SQL("DO UPDATE SET {}").format(updates)
+    dst.execute(
+        sql.SQL("INSERT INTO public.{t} ({cols}) SELECT {cols} FROM {s} ON CONFLICT (id) {action}").format(
+            t=sql.Identifier(table), cols=col_list, s=staged, action=action
+        )
+    )
+    return dst.rowcount if dst.rowcount >= 0 else 0, conflicts, moved
+
+
+def delete_rows(
+    dst: psycopg.Cursor,
+    table: str,
+    ids: Sequence[uuid.UUID],
+    bases: dict[uuid.UUID, dt.datetime | None] | None,
+) -> tuple[int, list[Conflict]]:
+    """Delete rows on `dst`; with `bases`, a row changed there since the base is a conflict, kept."""
+    if not ids:
+        return 0, []
+    conflicts: list[Conflict] = []
+    keep: set[uuid.UUID] = set()
+    if bases is not None:
+        dst.execute(
+            sql.SQL("SELECT id, to_jsonb(t), updated_at FROM public.{} t WHERE id = ANY(%s)").format(
+                sql.Identifier(table)
+            ),
+            (list(ids),),
+        )
+        for row_id, existing, existing_at in dst.fetchall():
+            base = bases.get(row_id)
+            if base is not None and existing_at != base:
+                conflicts.append(Conflict(table, row_id, {"deleted": True}, existing, existing_at))
+                keep.add(row_id)
+    gone = [i for i in ids if i not in keep]
+    if gone:
+        dst.execute(
+            sql.SQL("DELETE FROM public.{} WHERE id = ANY(%s)").format(sql.Identifier(table)), (gone,)
+        )
+    return len(gone), conflicts
+
+
+def copy_records(src: psycopg.Cursor, dst: psycopg.Cursor, import_id: uuid.UUID) -> tuple[int, int]:
+    """An import's raw records as one unit: replace them all on `dst` (rows, bytes).
+
+    A first copy loads a fresh partition the way an import does (`md_create_raw_partition`, rows,
+    `md_attach_raw_partition`: indexes built in bulk); a later one replaces the rows through the
+    table's policies. The import's row must already be on `dst` (the partition functions check it).
+    """
+    dst.execute("SELECT to_regclass('public.' || md_raw_partition_name(%s)) IS NOT NULL", (import_id,))
+    row = dst.fetchone()
+    exists = bool(row and row[0])
+    staged = stage(dst, tables.RECORDS)
+    moved = stream(
+        src,
+        dst,
+        sql.SQL("SELECT * FROM public.raw_import_records WHERE data_import_id = {}").format(
+            sql.Literal(import_id)
+        ),
+        staged,
+    )
+    if exists:
+        dst.execute("DELETE FROM public.raw_import_records WHERE data_import_id = %s", (import_id,))
+        dst.execute(sql.SQL("INSERT INTO public.raw_import_records SELECT * FROM {}").format(staged))
+        return dst.rowcount, moved
+    dst.execute("SELECT md_create_raw_partition(%s)", (import_id,))
+    created = dst.fetchone()
+    assert created is not None
+    dst.execute(sql.SQL("INSERT INTO public.{} SELECT * FROM {}").format(sql.Identifier(created[0]), staged))
+    n = dst.rowcount
+    dst.execute("SELECT md_attach_raw_partition(%s)", (import_id,))
+    return n, moved
