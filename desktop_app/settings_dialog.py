@@ -1,8 +1,11 @@
-"""Settings: database (embedded or a shared server), theme, default confidence threshold.
+"""Settings: database (embedded or a shared server), theme, default confidence threshold, AI model.
 
 Why this shape: the server URL goes to the core settings file *without* its password; the password
 goes to the OS keyring, or — when this machine has none — stays in memory for the session and the
-dialog says so. Changing the database asks before restarting the connection.
+dialog says so. Changing the database asks before restarting the connection. The AI model (issue 16)
+is any OpenAI-compatible endpoint: base URL and model in the settings file, the API key in the
+keyring like the password; "Test connection" lists the endpoint's models (`GET …/models`) on a
+background thread.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import dataclasses
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -21,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -29,7 +34,7 @@ from PySide6.QtWidgets import (
 from core.config import Settings, write_settings_file
 from core.db.database import normalise_url
 from core.errors import ConfigurationError
-from desktop_app import credentials
+from desktop_app import ai_settings, credentials
 from desktop_app.settings_store import THEMES, SettingsStore
 from desktop_app.theme import apply_theme
 
@@ -96,6 +101,8 @@ class SettingsDialog(QDialog):
         other_form.addRow("Theme", self.theme)
         other_form.addRow("Default “approve all ≥” threshold", self.threshold)
 
+        ai_box = self._build_ai(settings)
+
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -104,8 +111,95 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(db_box)
         layout.addWidget(other)
+        layout.addWidget(ai_box)
         layout.addWidget(self.buttons)
         self._update_enabled()
+
+    def _build_ai(self, settings: Settings) -> QGroupBox:
+        """The AI model: endpoint, model (listed by "Test connection"), key, PII masking."""
+        from core.agents.settings import crewai_installed
+
+        current = ai_settings.current(settings.data_dir)
+        self.llm_url = QLineEdit(current.base_url or "")
+        self.llm_url.setObjectName("llmBaseUrl")
+        self.llm_url.setPlaceholderText("http://localhost:11434/v1  (Ollama, vLLM, llama.cpp, OpenAI, Azure)")
+        self.llm_model = QComboBox()
+        self.llm_model.setObjectName("llmModel")
+        self.llm_model.setEditable(True)
+        if current.model:
+            self.llm_model.addItem(current.model)
+        self.llm_key = QLineEdit(current.api_key or "")
+        self.llm_key.setObjectName("llmApiKey")
+        self.llm_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.llm_key.setPlaceholderText("only if the server needs one (kept in the keyring)")
+        self.llm_mask = QCheckBox("Mask e-mail addresses, phone numbers and IP addresses in prompts")
+        self.llm_mask.setObjectName("llmMaskPii")
+        self.llm_mask.setChecked(current.mask_pii)
+        self.llm_test = QPushButton("Test connection")
+        self.llm_test.setObjectName("llmTest")
+        self.llm_test.clicked.connect(self.test_connection)
+        self.llm_status = QLabel(
+            "Only bounded samples and column profiles go to this endpoint, nowhere else."
+            if crewai_installed()
+            else "The AI crews need the optional CrewAI package: pip install 'migration-discovery[ai]'."
+        )
+        self.llm_status.setObjectName("llmStatus")
+        self.llm_status.setWordWrap(True)
+        box = QGroupBox("AI model (optional)")
+        form = QFormLayout(box)
+        form.addRow("Base URL", self.llm_url)
+        form.addRow("Model", self.llm_model)
+        form.addRow("API key", self.llm_key)
+        form.addRow(self.llm_mask)
+        form.addRow(self.llm_test)
+        form.addRow(self.llm_status)
+        return box
+
+    def test_connection(self) -> None:
+        """List the endpoint's models in the background; the model box offers them."""
+        from core.agents.settings import list_models
+        from desktop_app.task_manager import TaskManager
+
+        url, key = self.llm_url.text().strip(), self.llm_key.text().strip() or None
+        if not url:
+            self.llm_status.setText("Enter the base URL first (it usually ends in /v1).")
+            return
+        self.llm_status.setText(f"Asking {url} for its models…")
+        self.llm_test.setEnabled(False)
+        TaskManager.instance().submit(
+            lambda _core: list_models(url, key),
+            kind="read",
+            label="Testing the AI model connection",
+            needs_core=False,
+            success=self._models_listed,
+            failure=self._models_failed,
+            parent=self,
+        )
+
+    def _models_listed(self, models: list[str]) -> None:
+        self.llm_test.setEnabled(True)
+        chosen = self.llm_model.currentText()
+        self.llm_model.clear()
+        self.llm_model.addItems(models)
+        if chosen:
+            self.llm_model.setCurrentText(chosen)
+        elif models:
+            self.llm_model.setCurrentIndex(0)
+        self.llm_status.setText(f"Connected: {len(models)} model(s): {', '.join(models[:8])}")
+
+    def _models_failed(self, exc: BaseException) -> None:
+        self.llm_test.setEnabled(True)
+        text = exc.describe() if isinstance(exc, ConfigurationError) else str(exc)
+        self.llm_status.setText(f"Connection failed: {text}")
+
+    def save_ai(self) -> None:
+        ai_settings.save(
+            self.settings.data_dir,
+            self.llm_url.text(),
+            self.llm_model.currentText(),
+            self.llm_key.text().strip(),
+            self.llm_mask.isChecked(),
+        )
 
     @staticmethod
     def _storage_text() -> str:
@@ -145,6 +239,7 @@ class SettingsDialog(QDialog):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, self.store.theme)
+        self.save_ai()
         changed = url != self.settings.database_url
         if changed:
             self.save_database(url)

@@ -70,6 +70,7 @@ class CrewFailed(PhaseError):
 
     def __init__(self, message: str, *, code: str, error_class: Any, hint: str, run: CrewRun) -> None:
         super().__init__(message, error_code=code, error_class=error_class, recovery_hint=hint)
+        self.hint = hint  # what the front ends show under the message
         self.run = run
 
 

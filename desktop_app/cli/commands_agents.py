@@ -48,14 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def llm_settings(ctx: CommandContext) -> LLMSettings:
     """The endpoint from the environment, else the settings file, with the key from the keyring."""
-    from core.agents import settings as llm
-    from desktop_app.credentials import load_llm_key
+    from desktop_app import ai_settings
 
-    values = ctx.settings.extra
-    resolved = llm.resolve(values)
-    if resolved.api_key is None and resolved.base_url:
-        resolved = llm.resolve(values, api_key=load_llm_key(resolved.base_url))
-    return resolved
+    return ai_settings.current(ctx.settings.data_dir)
 
 
 def run_agents(ctx: CommandContext) -> int:

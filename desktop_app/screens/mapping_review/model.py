@@ -246,7 +246,8 @@ class MappingTableModel(QAbstractTableModel):
             return self._italic
         if role == Qt.ItemDataRole.AccessibleTextRole:
             status = STATUS_TEXT.get(row.status, row.status)
-            return f"{row.source_field}: {self._display(row, COL_TARGET)}, {status}"
+            ai = ", suggested by AI" if row.by_ai else ""
+            return f"{row.source_field}: {self._display(row, COL_TARGET)}{ai}, {status}"
         return None
 
     # -- role helpers ------------------------------------------------------------------------------
@@ -299,6 +300,11 @@ class MappingTableModel(QAbstractTableModel):
         if col == COL_CONFIDENCE:
             return self._confidence_tip(row)
         if col == COL_MATCH:
+            if row.by_ai:
+                return (
+                    "Suggested by the AI model (an AI second opinion): check it and approve or change it. "
+                    "Nothing the AI suggests is approved automatically."
+                )
             return f"The suggester found it by {row.match_type} match" if row.match_type != "none" else None
         return None
 
@@ -339,6 +345,8 @@ class MappingTableModel(QAbstractTableModel):
             return c.muted
         if col == COL_TARGET and row.status in ("approved", "modified"):
             return c.approved if row.status == "approved" else c.modified
+        if col == COL_MATCH and row.by_ai:
+            return c.modified  # AI suggestions stand out from the rules' matches
         if col in (COL_SAMPLES, COL_EXPLANATION, COL_MATCH):
             return c.muted
         return None

@@ -29,6 +29,11 @@ class Conflict:
     text: str
 
 
+AI_SUGGESTER = "ai_agent"
+AI_MARK = "✦ AI"
+"""How the grid marks an AI crew's suggestion (the Match column; its tooltip says more)."""
+
+
 @dataclass(frozen=True)
 class ReviewRow:
     mapping_id: uuid.UUID
@@ -49,6 +54,7 @@ class ReviewRow:
     target_unit: str | None = None
     target_type: str | None = None
     alternatives: tuple[tuple[str, float], ...] = ()
+    suggested_by: str = "rules"  # "ai_agent": an AI crew's suggestion (issue 16), shown as AI
     conflict: Conflict | None = field(default=None, compare=False)
 
     @property
@@ -58,6 +64,13 @@ class ReviewRow:
     @property
     def unmapped(self) -> bool:
         return self.target_field is None or self.status == "rejected"
+
+    @property
+    def by_ai(self) -> bool:
+        """The row shows an AI crew's suggestion (not a person's choice of another target)."""
+        if self.suggested_by != AI_SUGGESTER or self.status == "rejected":
+            return False
+        return not (self.status == "modified" and self.target_field != self.suggested_target)
 
     @property
     def no_target(self) -> bool:
@@ -103,6 +116,7 @@ def row_from_core(obj: Any) -> ReviewRow:
         target_unit=_get(obj, "target_unit"),
         target_type=_get(obj, "target_type"),
         alternatives=_alternatives(_get(obj, "alternatives", default=())),
+        suggested_by=str(_get(obj, "suggested_by", default="rules")),
     )
 
 
@@ -132,6 +146,8 @@ def shown_match(row: ReviewRow) -> str:
         return "—"
     if row.status == "modified" and row.target_field != row.suggested_target:
         return "chosen"
+    if row.by_ai:
+        return AI_MARK
     return row.match_type
 
 

@@ -41,6 +41,7 @@ from desktop_app.screens.mapping_review.actions import (
     ROW_ACTIONS,
     SHORTCUTS,
 )
+from desktop_app.screens.mapping_review.ai_opinion import AiOpinion
 from desktop_app.screens.mapping_review.controller import MappingReviewController
 from desktop_app.screens.mapping_review.delegate import APPROVE, EDIT, REJECT
 from desktop_app.screens.mapping_review.grid import MappingGrid
@@ -117,6 +118,10 @@ class MappingReviewScreen(Screen):
         self.threshold, self.bulk_button, self.finish_button = t.threshold, t.bulk_button, t.finish_button
         self.leave_button = t.leave_button
         self.undo_button, self.redo_button = t.undo_button, t.redo_button
+        self.ai = AiOpinion(self, self.ctx.tasks, lambda: self.selection)
+        self.ai_button = self.ai.button
+        t.top.insertWidget(2, self.ai_button)  # after the heading's stretch, before undo/redo
+        t.top.insertSpacing(3, 12)
 
         self.banner = QLabel("")
         self.banner.setObjectName("conflictBanner")
@@ -208,10 +213,12 @@ class MappingReviewScreen(Screen):
             self.preview.clear()
             self.profile.clear()
             self._update_heading()
+            self.ai.refresh()
             if self.isVisible() or self.selection.import_id is not None:
                 self.reload()
 
     def on_shown(self) -> None:
+        self.ai.refresh()  # the model may have been configured meanwhile
         if not self.targets:
             self.controller.load_targets()
         if self.controller.needs_load():
