@@ -13,8 +13,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from core.agents.outputs import MappingReview, QualityReport
 from core.agents.runtime import CrewRun
 from core.changes import OpChanges, ids
@@ -124,21 +122,3 @@ def record_run(
         data |= {"message": error, "recovery_hint": hint}
     record_event(uow, flow, "crew_failed" if error else "crew_completed", phase=flow.current_phase, data=data)
     return row
-
-
-def latest_findings(uow: UnitOfWork, import_id: uuid.UUID) -> tuple[CrewOutput | None, list[dict[str, Any]]]:
-    """The newest completed quality crew's findings for an import (each marked `source: ai_agent`)."""
-    row = uow.session.scalar(
-        select(CrewOutput)
-        .where(
-            CrewOutput.data_import_id == import_id,
-            CrewOutput.crew == "quality",
-            CrewOutput.status == "completed",
-        )
-        .order_by(CrewOutput.finished_at.desc())
-        .limit(1)
-    )
-    if row is None:
-        return None, []
-    found = (row.output or {}).get("data_quality", {}).get("findings", [])
-    return row, [{**f, "source": AI_SUGGESTER, "model": row.model} for f in found if isinstance(f, dict)]

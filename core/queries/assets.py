@@ -150,9 +150,14 @@ def filter_choices(
 
 
 def import_quality(uows: UnitOfWorkFactory, tenant: Tenant, import_id: uuid.UUID) -> dict[str, Any] | None:
-    """The import's stored data-quality report (None before its cleansing ran)."""
+    """The import's stored data-quality report (None before its cleansing ran), with the newest AI
+    quality crew's findings under `ai_findings` (marked as AI; absent when no crew ran)."""
+    from core.queries.agents import ai_findings
+
     with uows(tenant) as uow:
-        return quality_report(uow, import_id)
+        report = quality_report(uow, import_id)
+        ai = ai_findings(uow, import_id) if report is not None else None
+    return {**report, "ai_findings": ai} if report is not None and ai is not None else report
 
 
 @dataclass(frozen=True)

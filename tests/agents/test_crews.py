@@ -114,6 +114,14 @@ def test_quality_crew_records_findings(
     finding = stored.output["data_quality"]["findings"][0]
     assert finding["dimension"] == "completeness" and finding["rows_affected"] == 3
     assert _events(core, tenant, servers_import.flow_id, "crew_completed")
+    # what the quality report shows, marked as AI
+    from core.queries.agents import ai_findings
+
+    with core.uow(tenant) as uow:
+        shown = ai_findings(uow, servers_import.import_id)
+    assert shown is not None and shown["model"] == "scripted-model"
+    (item,) = shown["findings"]
+    assert (item["source"], item["dimension"]) == ("ai_agent", "completeness")
 
 
 def test_malformed_answer_is_retried_once_then_used(

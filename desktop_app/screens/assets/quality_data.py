@@ -110,3 +110,35 @@ def worst_offenders(report: dict[str, Any], limit: int = 25) -> list[Offender]:
         Offender(int(w.get("record_index") or 0), int(w.get("errors") or 0), tuple(w.get("fields") or ()))
         for w in (report.get("worst_records") or [])[:limit]
     ]
+
+
+@dataclass(frozen=True)
+class AiFinding:
+    """A finding of the AI quality crew (issue 16): a second opinion, shown apart and marked as AI."""
+
+    column: str | None
+    dimension: str
+    severity: str
+    rows_affected: int
+    description: str
+    recommendation: str
+    model: str
+
+
+def ai_findings(report: dict[str, Any]) -> list[AiFinding]:
+    """The AI crew's findings stored with the report (`ai_findings`), most severe first."""
+    ai = report.get("ai_findings") or {}
+    rank = {"high": 0, "medium": 1, "low": 2}
+    found = [
+        AiFinding(
+            f.get("column"),
+            str(f.get("dimension") or ""),
+            str(f.get("severity") or ""),
+            int(f.get("rows_affected") or 0),
+            str(f.get("description") or ""),
+            str(f.get("recommendation") or ""),
+            str(f.get("model") or ai.get("model") or ""),
+        )
+        for f in ai.get("findings") or []
+    ]
+    return sorted(found, key=lambda f: (rank.get(f.severity, 3), f.column or ""))

@@ -57,6 +57,11 @@ class QualityTab(QWidget):
         self.summary.setObjectName("qualitySummary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.ai = QLabel("")  # the AI quality crew's findings, marked as AI (issue 16)
+        self.ai.setObjectName("qualityAiFindings")
+        self.ai.setWordWrap(True)
+        self.ai.setTextFormat(Qt.TextFormat.RichText)
+        self.ai.hide()
         self.completeness = BarChart("Completeness per field (share of records with a value)")
         self.completeness.setObjectName("completenessChart")
         self.by_rule = BarChart("Invalid values by rule")
@@ -85,6 +90,7 @@ class QualityTab(QWidget):
         grid = QGridLayout(body)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.summary, 0, 0, 1, 2)
+        grid.addWidget(self.ai, 4, 0, 1, 2)
         grid.addWidget(self.completeness, 1, 0, 3, 1, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.by_rule, 1, 1, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.by_field, 2, 1, Qt.AlignmentFlag.AlignTop)
@@ -170,6 +176,7 @@ class QualityTab(QWidget):
             for chart in (self.completeness, self.by_rule, self.by_field):
                 chart.set_bars([])
             self.worst.setRowCount(0)
+            self.ai.hide()
             self.report_shown.emit(import_id)
             return
         s = quality_data.summary(report)
@@ -196,7 +203,25 @@ class QualityTab(QWidget):
                 if c < 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.worst.setItem(r, c, item)
+        self._show_ai(quality_data.ai_findings(report))
         self.report_shown.emit(import_id)
+
+    def _show_ai(self, findings: list[quality_data.AiFinding]) -> None:
+        """The AI crew's findings under the engine's numbers, each marked ✦ AI with its model."""
+        if not findings:
+            self.ai.hide()
+            return
+        items = "".join(
+            f"<li><b>✦ AI</b> ({_html(f.model)}) · {_html(f.severity)} · {_html(f.dimension)} · "
+            f"{_html(f.column or 'across columns')}: {_html(f.description)} "
+            f"({f.rows_affected:,} rows) — <i>{_html(f.recommendation)}</i></li>"
+            for f in findings
+        )
+        self.ai.setText(
+            "<b>AI second opinion</b> (an AI model's findings, not measured by the engine; "
+            f"check them before acting):<ul>{items}</ul>"
+        )
+        self.ai.show()
 
 
 def _html(text: str) -> str:
