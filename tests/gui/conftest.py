@@ -8,6 +8,7 @@ delivery as the application does. Tests wait on conditions, never sleep.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,13 +52,24 @@ def store() -> SettingsStore:
     return SettingsStore()
 
 
+def wait_idle(qtbot: QtBot, manager: TaskManager, timeout_ms: int = 60_000) -> None:
+    """Wait for the task manager's work to finish; a timeout names what is still running (a loaded
+    machine may take long, but a task that never ends must say which it is)."""
+    try:
+        qtbot.waitUntil(manager.is_idle, timeout=timeout_ms)
+    except Exception as exc:
+        now = time.monotonic()
+        running = [f"{t.label} ({t.state}, {now - t.started_at:.0f} s)" for t in manager.running()]
+        raise AssertionError(f"tasks still running after {timeout_ms / 1000:.0f} s: {running}") from exc
+
+
 @pytest.fixture
 def tasks(loop: asyncio.AbstractEventLoop, core: Core, qtbot: QtBot) -> Iterator[TaskManager]:
     """A task manager with the test core; waits for its work to finish before the next test."""
     manager = TaskManager(loop)
     manager.set_core(core)
     yield manager
-    qtbot.waitUntil(manager.is_idle, timeout=30_000)
+    wait_idle(qtbot, manager, 60_000)
     manager.shutdown()
     manager.wait_for_workers(10)
 

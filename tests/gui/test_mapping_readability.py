@@ -41,6 +41,7 @@ from desktop_app.task_manager import TaskManager
 from desktop_app.theme import apply_theme, colors
 
 from .builders import rows_by_source
+from .conftest import wait_idle
 from .review_builders import make_rvtools_import
 
 DEFAULT_WINDOW = (1360, 840)
@@ -62,7 +63,7 @@ def window(
     win.show()
     qtbot.waitUntil(lambda: win._ready_emitted, timeout=10_000)
     yield win
-    qtbot.waitUntil(tasks.is_idle, timeout=10_000)
+    wait_idle(qtbot, tasks)
 
 
 def _review(qtbot: QtBot, window: MainWindow, import_id: uuid.UUID) -> MappingReviewScreen:
