@@ -196,9 +196,12 @@ class Sync:
 
     def check_server(self) -> None:
         """Refuse early, with the reason, when this login may not write the engagement there."""
-        with self._server() as cur:
-            cur.execute("SELECT md_tenant_role()")
-            row = cur.fetchone()
+        try:
+            with self._server() as cur:
+                cur.execute("SELECT md_tenant_role()")
+                row = cur.fetchone()
+        except Disconnect as exc:  # a cut here is retried like any other
+            raise SyncInterrupted(f"the connection to {self.server_name} was lost: {exc}") from exc
         role = row[0] if row else None
         if role not in ("lead", "member"):
             who = "a viewer of" if role == "viewer" else "not a member of"
