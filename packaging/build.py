@@ -36,7 +36,7 @@ ROOT = HERE.parent
 VENV = ROOT / ".venv"
 VENV_PY = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 PYINSTALLER_REQ = "pyinstaller>=6.10,<7"
-DEV_EXTRAS = "[test,semantic]"  # the environment `python dev.py run|test` builds: one shared .venv
+DEV_EXTRAS = "[test,semantic,ai]"  # the environment `python dev.py run|test` builds: one shared .venv
 
 
 def _load(name: str, path: Path):
@@ -425,6 +425,9 @@ def main(argv: list[str]) -> int:
     model = parser.add_mutually_exclusive_group()
     model.add_argument("--no-model", action="store_true", help="leave out the MiniLM model and numpy")
     model.add_argument("--with-model", action="store_true", help="include the model (the default)")
+    parser.add_argument(
+        "--with-ai", action="store_true", help="bundle the optional AI crews (crewai, ~1 GB; default: out)"
+    )
     parser.add_argument("--bundle-only", action="store_true", help="build the folder, no installers")
     parser.add_argument("--smoke", action="store_true", help="run packaging/smoke.py on the result")
     args = parser.parse_args(argv)
@@ -432,6 +435,8 @@ def main(argv: list[str]) -> int:
     ensure_venv_and_reexec(argv)
     ensure_pyinstaller()
     manifest = _load("md_packaging_manifest", HERE / "manifest.py")
+    if args.with_ai:
+        os.environ[manifest.AI_ENV] = "1"  # read by the spec (build_bundle passes the environment on)
     if args.no_model:
         include_model = False
     elif args.with_model:

@@ -96,6 +96,35 @@ def exe_name(name: str) -> str:
     return f"{name}.exe" if sys.platform == "win32" else name
 
 
+#: the optional AI crews (issue 16): crewai and what it pulls in (~1 GB: chromadb, lancedb, onnxruntime,
+#: OpenTelemetry, kubernetes via chromadb). Left out unless MD_BUNDLE_AI=1 (`build.py --with-ai`): the
+#: app without them says how to enable the AI actions and everything else works.
+AI_ENV = "MD_BUNDLE_AI"
+AI_EXCLUDES = (
+    "crewai",
+    "crewai_cli",
+    "crewai_core",
+    "chromadb",
+    "lancedb",
+    "litellm",
+    "onnxruntime",
+    "opentelemetry",
+    "kubernetes",
+    "instructor",
+    "mcp",
+    "pyarrow",
+    "tokenizers",
+    "pdfplumber",
+    "pdfminer",
+)
+
+
+def include_ai_from_env(environ: dict[str, str] | None = None) -> bool:
+    """The AI crews are bundled only when MD_BUNDLE_AI says yes (and crewai is installed)."""
+    value = (environ if environ is not None else os.environ).get(AI_ENV, "0").strip().lower()
+    return value in ("1", "true", "yes", "on")
+
+
 def include_model_from_env(environ: dict[str, str] | None = None) -> bool:
     """The model is bundled unless MD_BUNDLE_MODEL says no (and only when it is installed)."""
     value = (environ if environ is not None else os.environ).get(MODEL_ENV, "1").strip().lower()
@@ -391,8 +420,8 @@ EXCLUDES = (
 NUMPY_EXCLUDES = (MODEL_PACKAGE,)
 
 
-def excludes(include_model: bool = True) -> list[str]:
-    return [*EXCLUDES, *(() if include_model else NUMPY_EXCLUDES)]
+def excludes(include_model: bool = True, include_ai: bool = False) -> list[str]:
+    return [*EXCLUDES, *(() if include_model else NUMPY_EXCLUDES), *(() if include_ai else AI_EXCLUDES)]
 
 
 #: Qt plug-ins left out (bundle-relative paths). The GTK3 platform theme would drag a partial GTK
