@@ -34,6 +34,7 @@ from desktop_app.screens.registry import Screen, ScreenContext, Selection, regis
 from desktop_app.settings_store import SettingsStore
 from desktop_app.sidebar import Sidebar
 from desktop_app.status_bar import AppStatusBar
+from desktop_app.sync_controller import SyncController
 from desktop_app.task_manager import QueryOp, TaskManager
 from desktop_app.warmup import warm_up
 
@@ -43,6 +44,9 @@ ACTION_NEW_IMPORT = "file.new_import"
 ACTION_SETTINGS = "file.settings"
 ACTION_QUIT = "file.quit"
 ACTION_REFRESH = "view.refresh"
+ACTION_SYNC_CONNECTION = "engagement.sync_connection"
+ACTION_SYNC_NOW = "engagement.sync_now"
+ACTION_SYNC_ISSUES = "engagement.sync_issues"
 WIZARD = "wizard"
 
 
@@ -120,6 +124,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self.status = AppStatusBar(tasks)
         self.setStatusBar(self.status)
+        self.sync = SyncController(tasks, self.store, self.status, self)
+        self.sync.issues_requested.connect(self.open_sync_issues)
         self._build_actions()
         self.store.restore_geometry(self)
         self.store.restore_splitter("main", self.splitter)
@@ -198,6 +204,20 @@ class MainWindow(QMainWindow):
                 ACTION_REFRESH, "&Refresh", self.refresh_navigation, QKeySequence.StandardKey.Refresh
             )
         )
+        engagement_menu = self.menuBar().addMenu("E&ngagement")
+        engagement_menu.setObjectName("engagementMenu")
+        engagement_menu.addAction(
+            self._action(ACTION_SYNC_CONNECTION, "&Connection to shared server…", self.open_sync_connection)
+        )
+        sync_now = self._action(
+            ACTION_SYNC_NOW, "&Sync now", self.sync_now, "Ctrl+Shift+S", "SP_BrowserReload"
+        )
+        sync_now.setToolTip("Push this engagement's offline changes to the shared server, pull what is new")
+        engagement_menu.addAction(sync_now)
+        engagement_menu.addAction(
+            self._action(ACTION_SYNC_ISSUES, "Sync c&onflicts and refusals…", self.open_sync_issues)
+        )
+        self.screen_toolbar.insertAction(self.screen_toolbar.actions()[1], sync_now)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&About", self._about)
 
@@ -231,6 +251,7 @@ class MainWindow(QMainWindow):
         else:
             self.status.set_connection(f"Shared server {db.server_label}", "shared PostgreSQL server")
         self.status.identity.setText(core.identity.label)
+        self.sync.refresh()
         self.navigate(self.store.last_screen or "home", None)
         self.refresh_navigation()
         if not self._warmed:
@@ -265,6 +286,7 @@ class MainWindow(QMainWindow):
     def _navigation_loaded(self, clients: list[navigation.ClientNode]) -> None:
         self.sidebar.load(clients)
         sel = self.sidebar.current_selection()
+        self.sync.set_selection(sel)
         for screen in self._screens.values():
             if sel != screen.selection and (sel.import_id == screen.selection.import_id):
                 screen.set_selection(sel)  # e.g. a flow id appeared for the selected import
@@ -327,6 +349,7 @@ class MainWindow(QMainWindow):
         self.screen_menu.menuAction().setVisible(bool(actions))
 
     def _on_selection(self, selection: Selection) -> None:
+        self.sync.set_selection(selection)
         for screen in self._screens.values():
             screen.set_selection(selection)
         current = self.current_screen()
@@ -365,6 +388,39 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self.store, self)
         dialog.restart_requested.connect(self.restart_connection)
         self._settings_dialog = dialog
+        dialog.open()
+
+    def _engagement_selected(self) -> Selection | None:
+        sel = self.sidebar.current_selection()
+        if not sel.has_engagement:
+            self.statusBar().showMessage("Select an engagement in the sidebar first.", 6000)
+            return None
+        return sel
+
+    def open_sync_connection(self) -> None:
+        from desktop_app.sync_dialogs import ConnectionDialog
+
+        sel = self._engagement_selected()
+        if sel is None:
+            return
+        dialog = ConnectionDialog(self.store, sel, self)
+        dialog.saved.connect(self.sync.profile_changed)
+        dialog.accepted.connect(self.sync.auto_sync_changed)
+        self._sync_connection_dialog = dialog
+        dialog.open()
+
+    def sync_now(self) -> None:
+        if self._engagement_selected() is not None:
+            self.sync.sync_now()
+
+    def open_sync_issues(self) -> None:
+        from desktop_app.sync_dialogs import SyncIssuesDialog
+
+        sel = self._engagement_selected()
+        if sel is None:
+            return
+        dialog = SyncIssuesDialog(self.tasks, sel, self)
+        self._sync_issues_dialog = dialog
         dialog.open()
 
     def _about(self) -> None:

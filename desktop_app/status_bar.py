@@ -73,7 +73,10 @@ class TaskIndicator(QWidget):
         if p is not None:
             detail = f"{p.done:,}" + (f" / {p.total:,}" if p.total else "")
             rate = f" · {p.rate:,.0f}/s" if p.rate else ""
-            self.bar.setToolTip(f"{handle.label}: {detail}{rate} {p.text}".strip())
+            left = ""
+            if p.rate and p.total and p.total > p.done:
+                left = f" · {_duration((p.total - p.done) / p.rate)} left"
+            self.bar.setToolTip(f"{handle.label}: {detail}{rate}{left} {p.text}".strip())
 
     def _cancel(self) -> None:
         if self._shown is not None:
@@ -81,8 +84,17 @@ class TaskIndicator(QWidget):
             self.label.setText(self._shown.label + " — cancelling…")
 
 
+def _duration(seconds: float) -> str:
+    """`42 s`, `3 min`, `1 h 05 min` — a time left, as rough as it is."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+
+
 class AppStatusBar(QStatusBar):
-    """Permanent widgets: tasks, connection, sync, identity."""
+    """Permanent widgets: tasks, connection, sync (with its conflicts button), identity."""
 
     def __init__(self, tasks: TaskManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,14 +103,39 @@ class AppStatusBar(QStatusBar):
         self.connection.setObjectName("connectionLabel")
         self.sync = QLabel("Sync: not configured")
         self.sync.setObjectName("syncLabel")
-        self.sync.setToolTip("Synchronisation with a shared server arrives in a later version.")
+        self.sync.setToolTip("Set a shared server in Engagement → Connection to shared server…")
+        #: "2 conflicts · 1 refused": shown while something waits for the consultant; opens the list
+        self.sync_issues = QToolButton()
+        self.sync_issues.setObjectName("syncIssues")
+        self.sync_issues.setAutoRaise(True)
+        self.sync_issues.hide()
         self.identity = QLabel("")
         self.identity.setObjectName("identityLabel")
         self.addPermanentWidget(self.tasks_widget)
         for label in (self.connection, self.sync, self.identity):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.addPermanentWidget(label)
+            if label is self.sync:
+                self.addPermanentWidget(self.sync_issues)
 
     def set_connection(self, text: str, tooltip: str = "") -> None:
         self.connection.setText(text)
         self.connection.setToolTip(tooltip)
+
+    def set_sync(self, text: str, tooltip: str = "", *, error: bool = False) -> None:
+        """The sync label; an error is short here, whole in the tooltip, and styled as one."""
+        self.sync.setText(text)
+        self.sync.setToolTip(tooltip)
+        self.sync.setProperty("state", "error" if error else "")
+        self.sync.setStyleSheet("color: #b3261e;" if error else "")
+
+    def set_sync_issues(self, conflicts: int, refused: int) -> None:
+        """Show the conflicts/refusals button while any wait for the consultant."""
+        parts = []
+        if conflicts:
+            parts.append(f"{conflicts} conflict{'s' if conflicts != 1 else ''}")
+        if refused:
+            parts.append(f"{refused} refused")
+        self.sync_issues.setText("⚠ " + " · ".join(parts) if parts else "")
+        self.sync_issues.setToolTip("Open Sync conflicts and refusals")
+        self.sync_issues.setVisible(bool(parts))

@@ -1,0 +1,253 @@
+"""Sync in the desktop app: the status bar, Sync now, the conflicts and refusals dialog.
+
+Real widgets (offscreen), the real task manager, the laptop's test database and a second real
+PostgreSQL server (`shared_server`). The GUI fixtures come from tests/gui/conftest.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gui.conftest import isolated_qsettings, loop, output_dir, store, tasks  # noqa: F401  (fixtures)
+from PySide6.QtGui import QColor
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select, text
+
+from core.actions.sync import list_conflicts, pending_changes, sync_all
+from core.bootstrap import Core
+from core.changes import OpChanges
+from core.db.models import DataImport, RawImportRecord
+from core.imports import import_file
+from core.sync.service import run
+from core.tenancy import EngagementRef
+from core.uow import Tenant, UnitOfWork
+from desktop_app import sync_profile
+from desktop_app.main_window import ACTION_SYNC_NOW, MainWindow
+from desktop_app.settings_store import SettingsStore
+from desktop_app.sync_dialogs import CHANGED, ConnectionDialog, SyncIssuesDialog
+from desktop_app.task_manager import CollectionOp, TaskManager
+
+from .conftest import ROLE, SharedServer
+
+ROWS = 120
+
+
+def _csv(path: Path, n: int = ROWS) -> Path:
+    lines = ["Server Name,IP Address,Operating System"]
+    lines += [f"srv{i:04d},10.1.{i // 250}.{i % 250 + 1},RHEL 8.6" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _server_part(url: str) -> str:
+    """The shared server's URL without login and driver, as a consultant would type it."""
+    return "postgresql://" + url.partition("://")[2].rpartition("@")[2]
+
+
+def _server_count(shared: SharedServer, tenant: Tenant, model: Any) -> int:
+    theirs = Tenant(tenant.client_account_id, tenant.engagement_id, shared.user_id, "server")
+    with UnitOfWork(shared.db.app_sessions(), theirs) as uow:
+        return uow.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _server_value(shared: SharedServer, tenant: Tenant, import_id: Any) -> str:
+    theirs = Tenant(tenant.client_account_id, tenant.engagement_id, shared.user_id, "server")
+    with UnitOfWork(shared.db.app_sessions(), theirs) as uow:
+        return uow.session.get(DataImport, import_id).source_system  # type: ignore[union-attr]
+
+
+def _set_source(core: Core, tenant: Tenant, import_id: Any, value: str) -> None:
+    """A local edit of the import row (the outbox trigger logs it as any write would)."""
+    with core.uow(tenant) as uow:
+        uow.session.execute(
+            text("UPDATE data_imports SET source_system = :v WHERE id = :id"), {"v": value, "id": import_id}
+        )
+        uow.commit()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tasks: TaskManager, store: SettingsStore) -> MainWindow:  # noqa: F811
+    win = MainWindow(tasks, store)
+    qtbot.addWidget(win)
+    win.resize(1360, 840)
+    win.show()
+    qtbot.waitUntil(lambda: win._ready_emitted, timeout=10_000)
+    return win
+
+
+def _select(qtbot: QtBot, window: MainWindow, ref: EngagementRef) -> None:
+    window.refresh_navigation()
+    key = f"e:{ref.engagement_id}"
+    qtbot.waitUntil(lambda: window.sidebar.model_.find_key(key).isValid())
+    window.sidebar.select_key(key)
+    qtbot.waitUntil(lambda: window.sync.selection.engagement_id == ref.engagement_id)
+
+
+def _set_profile(
+    qtbot: QtBot, window: MainWindow, shared: SharedServer, password: str = ""
+) -> ConnectionDialog:
+    """Engagement → Connection to shared server…, filled in and saved as a consultant does."""
+    window.open_sync_connection()
+    dialog = window._sync_connection_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.server.setText(_server_part(shared.consultant_url))
+    dialog.role.setText(ROLE)
+    dialog.password.setText(password)
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    return dialog
+
+
+def _import_in_app(qtbot: QtBot, tasks: TaskManager, tenant: Tenant, path: Path) -> Any:  # noqa: F811
+    done: list[Any] = []
+    CollectionOp(None, lambda core: import_file(core.uows, tenant, path), label="Importing").changes(
+        OpChanges(imports=True, flows=True)
+    ).success(done.append).run_in_background(tasks)
+    qtbot.waitUntil(lambda: bool(done), timeout=30_000)
+    return done[0]
+
+
+def _sync_in_app(qtbot: QtBot, window: MainWindow) -> Any:
+    with qtbot.waitSignal(window.sync.synced, timeout=60_000) as blocker:
+        window.actions_by_id[ACTION_SYNC_NOW].trigger()
+    state = window.sync.state.get(window.sync.selection.engagement_id)
+    assert blocker.args[1] is not None, state  # the sync failed: say why
+    return blocker.args[1]
+
+
+def test_offline_changes_wait_then_sync_now_pushes_them(
+    qtbot: QtBot,
+    window: MainWindow,
+    tasks: TaskManager,  # noqa: F811
+    core: Core,
+    tenant: Tenant,
+    engagement: EngagementRef,
+    shared: SharedServer,
+    tmp_path: Path,
+) -> None:
+    _select(qtbot, window, engagement)
+    # the test laptop is a PostgreSQL server of its own: without a profile it works "connected"
+    qtbot.waitUntil(lambda: window.status.sync.text().startswith("Connected: "))
+    dialog = _set_profile(qtbot, window, shared, password="not-written-anywhere")
+    profile = sync_profile.load_profile(window.store, engagement.engagement_id)
+    assert profile is not None and profile.role == ROLE
+    kept = str(window.store.q.value(f"sync/profiles/{engagement.engagement_id}"))
+    assert ROLE in kept and "not-written-anywhere" not in kept  # the password is not in QSettings
+    assert dialog.stored_in in ("keyring", "session")
+    qtbot.waitUntil(lambda: window.status.sync.text() == "Offline · 0 changes waiting")
+
+    result = _import_in_app(qtbot, tasks, tenant, _csv(tmp_path / "offline.csv"))
+    waiting = pending_changes(core.uows, tenant)
+    assert waiting > 0
+    qtbot.waitUntil(lambda: window.status.sync.text() == f"Offline · {waiting:,} changes waiting")
+    assert profile.label in window.status.sync.toolTip()
+
+    value = _sync_in_app(qtbot, window)
+    assert value is not None and value["pushed"]["raw_import_records"] == ROWS
+    assert value["engagements"][0]["status"] == "synced"
+    assert _server_count(shared, tenant, RawImportRecord) == ROWS
+    assert _server_count(shared, tenant, DataImport) == 1
+    assert result.import_id is not None
+    assert pending_changes(core.uows, tenant) == 0
+    label = window.status.sync
+    qtbot.waitUntil(lambda: label.text().startswith("Synced ") and label.text().endswith("· 0 waiting"))
+    assert "raw_import_records 120" in window.status.sync.toolTip()
+
+
+def test_a_conflict_shows_both_values_and_reapply_or_keep_settles_it(
+    qtbot: QtBot,
+    window: MainWindow,
+    tasks: TaskManager,  # noqa: F811
+    core: Core,
+    tenant: Tenant,
+    engagement: EngagementRef,
+    shared: SharedServer,
+    laptop: Callable[[EngagementRef], tuple[Core, Tenant]],
+    tmp_path: Path,
+    output_dir: Path,  # noqa: F811
+) -> None:
+    result = _import_in_app(qtbot, tasks, tenant, _csv(tmp_path / "both.csv", 10))
+    sync_all(core.db, core.uows, core.tenant_for, shared.consultant_url, only=engagement)
+    other, other_tenant = laptop(engagement)
+    run(other.db, other_tenant, shared.consultant_url)  # the colleague pulls the import
+
+    def both_edit(theirs: str, ours: str) -> None:
+        run(other.db, other_tenant, shared.consultant_url)
+        _set_source(other, other_tenant, result.import_id, theirs)
+        run(other.db, other_tenant, shared.consultant_url)  # theirs reaches the server first
+        _set_source(core, tenant, result.import_id, ours)
+
+    _select(qtbot, window, engagement)
+    _set_profile(qtbot, window, shared)
+    both_edit("CMDB (colleague)", "RVTools (mine)")
+    value = _sync_in_app(qtbot, window)
+    assert len(value["conflicts"]) == 1
+    qtbot.waitUntil(lambda: window.status.sync_issues.isVisible())
+    assert "1 conflict" in window.status.sync_issues.text()
+
+    window.status.sync_issues.click()  # the status bar's button opens the list
+    dialog: SyncIssuesDialog = window._sync_issues_dialog
+    qtbot.waitUntil(lambda: dialog.loaded_count >= 1 and dialog.conflict_table.rowCount() == 1)
+    assert dialog.conflict_table.item(0, 0).text() == "data_imports"
+    # who: the server row's consultant (the server's own user id, unknown on this laptop)
+    assert dialog.conflict_table.item(0, 2).text() == f"consultant {str(shared.user_id)[:8]}"
+    assert dialog.conflict_table.item(0, 3).text() != "—"  # when the server's value was written
+    fields = {dialog.fields.item(i, 0).text(): i for i in range(dialog.fields.rowCount())}
+    row = fields["source_system"]
+    assert dialog.fields.item(row, 1).text() == "RVTools (mine)"
+    assert dialog.fields.item(row, 2).text() == "CMDB (colleague)"
+    assert dialog.fields.item(row, 0).background().color() == QColor(CHANGED)  # changed: highlighted
+    unchanged = fields["filename"]
+    assert dialog.fields.item(unchanged, 0).background().color() != QColor(CHANGED)
+    dialog.resize(1100, 560)
+    assert dialog.grab().save(str(output_dir / "sync-conflicts-dialog.png"))
+    assert window.grab().save(str(output_dir / "sync-status-bar.png"))
+
+    dialog.reapply.click()
+    qtbot.waitUntil(lambda: "Re-applied ours" in dialog.notice.text())
+    qtbot.waitUntil(lambda: dialog.conflict_table.rowCount() == 0)
+    assert list_conflicts(core.uows, tenant) == []
+    qtbot.waitUntil(lambda: not window.status.sync_issues.isVisible())
+    _sync_in_app(qtbot, window)
+    assert _server_value(shared, tenant, result.import_id) == "RVTools (mine)"  # ours won, on purpose
+
+    both_edit("CMDB v2 (colleague)", "RVTools v2 (mine)")
+    value = _sync_in_app(qtbot, window)
+    assert len(value["conflicts"]) == 1
+    qtbot.waitUntil(lambda: dialog.conflict_table.rowCount() == 1)  # the open dialog follows the sync
+    dialog.conflict_table.selectRow(0)
+    dialog.keep.click()
+    qtbot.waitUntil(lambda: "Kept the server" in dialog.notice.text())
+    qtbot.waitUntil(lambda: dialog.conflict_table.rowCount() == 0)
+    assert list_conflicts(core.uows, tenant) == []
+    with core.uow(tenant) as uow:
+        assert uow.session.get(DataImport, result.import_id).source_system == "CMDB v2 (colleague)"
+    assert _server_value(shared, tenant, result.import_id) == "CMDB v2 (colleague)"
+
+
+def test_an_engagement_the_server_refuses_shows_the_reason(
+    qtbot: QtBot,
+    window: MainWindow,
+    tasks: TaskManager,  # noqa: F811
+    core: Core,
+    tenant: Tenant,
+    engagement: EngagementRef,
+    shared_server: SharedServer,
+    tmp_path: Path,
+) -> None:
+    # the engagement exists only on this laptop: the consultant is no member of it on the server
+    _import_in_app(qtbot, tasks, tenant, _csv(tmp_path / "mine.csv", 5))
+    _select(qtbot, window, engagement)
+    _set_profile(qtbot, window, shared_server)
+    waiting = pending_changes(core.uows, tenant)
+    value = _sync_in_app(qtbot, window)
+    assert value["engagements"][0]["status"] == "refused"
+    qtbot.waitUntil(lambda: "Sync refused" in window.status.sync.text())
+    assert f"{waiting:,} changes waiting" in window.status.sync.text()  # nothing was dropped
+    tip = window.status.sync.toolTip()
+    assert "not a member" in tip and "db grant" in tip  # the reason and what to do
+    assert window.sync.retry_timer.isActive() is False  # a refusal is not retried by itself
+    assert _server_count(shared_server, tenant, DataImport) == 0
