@@ -30,7 +30,7 @@ from psycopg import errors as pg_errors
 
 from core.errors import UserInputError
 from core.progress import CancelToken, Progress
-from core.sync import rows, tables
+from core.sync import records, rows, tables
 from core.sync.link import Scope, display_url, transaction
 
 BATCH_SIZE = 500
@@ -259,7 +259,8 @@ class Sync:
             key, changes = batch
             first, last = changes[0].seq, changes[-1].seq
             try:
-                applied, counts, conflicts = self._send(key, changes)
+                staged = self._stage(key, changes)
+                applied, counts, conflicts = self._send(key, changes, staged)
             except Disconnect as exc:
                 raise SyncInterrupted(f"the connection to {self.server_name} was lost: {exc}") from exc
             except Refusal as exc:
@@ -276,8 +277,30 @@ class Sync:
             self._tell("pushing", sent, max(total, sent))
             del first, last
 
+    def _stage(self, key: uuid.UUID, changes: list[Change]) -> set[uuid.UUID]:
+        """Load the records of the batch's imports that the server lacks, in resumable chunks
+        (`core.sync.records`), before the batch's own transaction attaches them."""
+        carriers = ("data_imports", tables.RECORDS)
+        imports = {c.row_id for c in changes if c.op == "upsert" and c.table in carriers}
+        if not imports:
+            return set()
+        with self._server() as dst:
+            dst.execute("SELECT 1 FROM sync_batches WHERE id = %s", (key,))
+            if dst.fetchone():
+                return set()  # applied already: nothing to load
+            missing = {i for i in imports if not records.attached(dst, i)}
+        with self._local() as src:
+            wanted = {i for i in missing if records.attached(src, i)}
+        for import_id in sorted(wanted):
+            _n, moved = records.stage(
+                self.local, self.local_scope, self.server, self.server_scope, import_id, check=self._check,
+                on_chunk=lambda done, _b: self._tell("pushing records", done, None),
+            )  # fmt: skip
+            self.report.bytes_pushed += moved
+        return wanted
+
     def _send(
-        self, key: uuid.UUID, changes: list[Change]
+        self, key: uuid.UUID, changes: list[Change], staged: set[uuid.UUID]
     ) -> tuple[bool, dict[str, int], list[rows.Conflict]]:
         counts: dict[str, int] = {}
         conflicts: list[rows.Conflict] = []
@@ -289,9 +312,12 @@ class Sync:
                 work = collapse(changes)
                 upserts = [c for c in work if c.op == "upsert"]
                 deletes = [c for c in work if c.op == "delete"]
+                attached: set[uuid.UUID] = set()
                 for table, group in _by_table(upserts):
                     if table == tables.RECORDS:
                         for c in group:
+                            if c.row_id in staged:
+                                continue
                             if self.carried.get(c.row_id, -1) >= c.seq:
                                 continue  # this run's copy of the import already has these records
                             n, moved = self._records_to_server(src, dst, c.row_id)
@@ -306,13 +332,23 @@ class Sync:
                     counts[table] = counts.get(table, 0) + n
                     conflicts += found
                     if table == "data_imports":  # a new import's records go with it
+                        for import_id in sorted(staged - attached):  # the staged records appear now
+                            n = records.attach(dst, import_id)
+                            counts[tables.RECORDS] = counts.get(tables.RECORDS, 0) + n
+                            attached.add(import_id)
                         for import_id in ids:
+                            if import_id in staged:
+                                continue
                             if not _has_partition(dst, import_id) and _has_partition(src, import_id):
                                 src.execute("SELECT coalesce(max(seq), 0) FROM sync_changes")
                                 self.carried[import_id] = int(src.fetchone()[0])  # type: ignore[index]
                                 n, moved = rows.copy_records(src, dst, import_id)
                                 self.report.bytes_pushed += moved
                                 counts[tables.RECORDS] = counts.get(tables.RECORDS, 0) + n
+                for import_id in sorted(staged - attached):
+                    n = records.attach(dst, import_id)
+                    counts[tables.RECORDS] = counts.get(tables.RECORDS, 0) + n
+                    attached.add(import_id)
                 for table, group in reversed(list(_by_table(deletes))):
                     if table == tables.RECORDS:
                         continue
@@ -527,6 +563,5 @@ def _by_table(changes: list[Change]) -> list[tuple[str, list[Change]]]:
 
 
 def _has_partition(cur: psycopg.Cursor, import_id: uuid.UUID) -> bool:
-    cur.execute("SELECT to_regclass('public.' || md_raw_partition_name(%s)) IS NOT NULL", (import_id,))
-    row = cur.fetchone()
-    return bool(row and row[0])
+    """The import's records are on that side (its partition exists and is attached)."""
+    return records.attached(cur, import_id)

@@ -171,15 +171,13 @@ def delete_rows(
 
 
 def copy_records(src: psycopg.Cursor, dst: psycopg.Cursor, import_id: uuid.UUID) -> tuple[int, int]:
-    """An import's raw records as one unit: replace them all on `dst` (rows, bytes).
+    """An import's raw records as one unit, in the caller's transaction: a fresh, attached partition
+    on `dst` (`core.sync.records.copy_fresh`), or — when `dst` has them already — all of them
+    replaced through the table's policies. The import's row must already be on `dst`. (rows, bytes)"""
+    from core.sync import records
 
-    A first copy loads a fresh partition the way an import does (`md_create_raw_partition`, rows,
-    `md_attach_raw_partition`: indexes built in bulk); a later one replaces the rows through the
-    table's policies. The import's row must already be on `dst` (the partition functions check it).
-    """
-    dst.execute("SELECT to_regclass('public.' || md_raw_partition_name(%s)) IS NOT NULL", (import_id,))
-    row = dst.fetchone()
-    exists = bool(row and row[0])
+    if not records.attached(dst, import_id):
+        return records.copy_fresh(src, dst, import_id)
     staged = stage(dst, tables.RECORDS)
     moved = stream(
         src,
@@ -189,14 +187,6 @@ def copy_records(src: psycopg.Cursor, dst: psycopg.Cursor, import_id: uuid.UUID)
         ),
         staged,
     )
-    if exists:
-        dst.execute("DELETE FROM public.raw_import_records WHERE data_import_id = %s", (import_id,))
-        dst.execute(sql.SQL("INSERT INTO public.raw_import_records SELECT * FROM {}").format(staged))
-        return dst.rowcount, moved
-    dst.execute("SELECT md_create_raw_partition(%s)", (import_id,))
-    created = dst.fetchone()
-    assert created is not None
-    dst.execute(sql.SQL("INSERT INTO public.{} SELECT * FROM {}").format(sql.Identifier(created[0]), staged))
-    n = dst.rowcount
-    dst.execute("SELECT md_attach_raw_partition(%s)", (import_id,))
-    return n, moved
+    dst.execute("DELETE FROM public.raw_import_records WHERE data_import_id = %s", (import_id,))
+    dst.execute(sql.SQL("INSERT INTO public.raw_import_records SELECT * FROM {}").format(staged))
+    return dst.rowcount, moved

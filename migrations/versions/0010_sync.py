@@ -28,6 +28,10 @@ table, a definer function):
   both values kept for the consultant to re-apply or drop).
 - `sync_rejections` (laptop): a batch the server refused (validation, permission, RLS), with its
   reason, until the consultant acts.
+- `sync_uploads` (server): an import's records being pushed in chunks that each commit (how far,
+  from which version of the laptop's records), so a cut connection resumes where it was; they load
+  into the import's partition while it is not attached (`md_stage_raw_partition`), and the push's
+  last batch pins them to the tenant and attaches it (`md_attach_staged_partition`).
 
 Every new table is a tenant table like the others (row-level security enabled and forced, the same
 four policies, the app role may read and write it).
@@ -76,7 +80,14 @@ SYNCED_TABLES = (
     "wave_members",
     "crew_outputs",
 )
-NEW_TABLES = ("sync_changes", "sync_state", "sync_batches", "sync_conflicts", "sync_rejections")
+NEW_TABLES = (
+    "sync_changes",
+    "sync_state",
+    "sync_batches",
+    "sync_conflicts",
+    "sync_rejections",
+    "sync_uploads",
+)
 IN_SCOPE = "client_account_id = md_current_client() AND engagement_id = md_current_engagement()"
 CAN_READ = "(SELECT md_tenant_role()) IS NOT NULL"
 CAN_WRITE = "(SELECT md_tenant_role()) IN ('lead', 'member')"
@@ -112,6 +123,76 @@ BEGIN
     RETURN NEW;
 END
 $$
+"""
+# An import's records pushed in chunks that each commit, so a cut connection resumes where it was:
+# they are loaded into the import's partition while it is not attached (no policy, no index, no
+# tenant CHECK in the catalog for other logins to read); the push's last batch pins the rows to the
+# tenant (CHECK, validated by a scan) and attaches the partition through md_attach_raw_partition.
+STAGE_PARTITION = """
+CREATE FUNCTION public.md_stage_raw_partition(imp uuid, reset boolean) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  part text := public.md_raw_partition_name(imp);
+  rel regclass;
+BEGIN
+  IF coalesce(public.md_tenant_role(), '') NOT IN ('lead', 'member') THEN
+    RAISE EXCEPTION 'not allowed to write to this engagement' USING ERRCODE = '42501';
+  END IF;
+  PERFORM 1 FROM public.data_imports d
+   WHERE d.id = imp AND (d.client_account_id <> public.md_current_client()
+                         OR d.engagement_id <> public.md_current_engagement());
+  IF FOUND THEN
+    RAISE EXCEPTION 'import % is not part of this engagement', imp USING ERRCODE = '42704';
+  END IF;
+  rel := to_regclass('public.' || quote_ident(part));
+  IF rel IS NULL THEN
+    EXECUTE format('CREATE TABLE public.%I (LIKE public.raw_import_records INCLUDING DEFAULTS)', part);
+  ELSE
+    IF (SELECT c.relispartition FROM pg_catalog.pg_class c WHERE c.oid = rel) THEN
+      RAISE EXCEPTION 'the records of import % are already on the server', imp USING ERRCODE = '55000';
+    END IF;
+    PERFORM 1 FROM public.sync_uploads u
+     WHERE u.data_import_id = imp AND u.client_account_id = public.md_current_client()
+       AND u.engagement_id = public.md_current_engagement();
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'import % is being loaded by another session', imp USING ERRCODE = '55000';
+    END IF;
+    IF reset THEN
+      EXECUTE format('TRUNCATE public.%I', part);
+    END IF;
+  END IF;
+  IF NOT pg_has_role(session_user, current_user, 'USAGE') THEN
+    EXECUTE format('GRANT INSERT ON public.%I TO %I', part, session_user);
+  END IF;
+  RETURN part;
+END $$
+"""
+ATTACH_STAGED = """
+CREATE FUNCTION public.md_attach_staged_partition(imp uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  part text := public.md_raw_partition_name(imp);
+BEGIN
+  IF coalesce(public.md_tenant_role(), '') NOT IN ('lead', 'member') THEN
+    RAISE EXCEPTION 'not allowed to write to this engagement' USING ERRCODE = '42501';
+  END IF;
+  PERFORM 1 FROM public.sync_uploads u
+   WHERE u.data_import_id = imp AND u.client_account_id = public.md_current_client()
+     AND u.engagement_id = public.md_current_engagement();
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no upload of import % in this engagement', imp USING ERRCODE = '42704';
+  END IF;
+  -- every staged row must be this tenant's and this import's: the CHECK scans them all
+  EXECUTE format('ALTER TABLE public.%I ADD CONSTRAINT %I CHECK (data_import_id = %L'
+                 ' AND client_account_id = %L AND engagement_id = %L)',
+                 part, part || '_tenant', imp, public.md_current_client(), public.md_current_engagement());
+  PERFORM public.md_attach_raw_partition(imp);
+  DELETE FROM public.sync_uploads WHERE data_import_id = imp;
+END $$
 """
 LOG_RECORDS = """
 CREATE FUNCTION md_log_records() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -235,7 +316,18 @@ def _create_tables() -> None:
             sa.Column("resolution", sa.Text()),
             *_stamps(),
         )
-    for name in ("sync_state", "sync_batches", "sync_conflicts", "sync_rejections"):
+    op.create_table(
+        "sync_uploads",
+        _id(),
+        *_tenant_columns(),
+        sa.Column("data_import_id", sa.UUID(), nullable=False),
+        sa.Column("source_version", sa.Text(), nullable=False),
+        sa.Column("last_record_index", sa.BigInteger(), server_default="-1", nullable=False),
+        sa.Column("rows", sa.BigInteger(), server_default="0", nullable=False),
+        *_stamps(),
+        sa.UniqueConstraint("data_import_id", name=op.f("uq_sync_uploads_data_import_id")),
+    )
+    for name in ("sync_state", "sync_batches", "sync_conflicts", "sync_rejections", "sync_uploads"):
         op.create_index(
             op.f(f"ix_{name}_client_account_id_engagement_id"), name, ["client_account_id", "engagement_id"]
         )
@@ -264,6 +356,11 @@ def upgrade() -> None:
     op.execute(LOG_ROW)
     op.execute(TOUCH_ROW)
     op.execute(LOG_RECORDS)
+    op.execute(STAGE_PARTITION)
+    op.execute(ATTACH_STAGED)
+    for fn in ("md_stage_raw_partition(uuid, boolean)", "md_attach_staged_partition(uuid)"):
+        op.execute(f"REVOKE ALL ON FUNCTION public.{fn} FROM PUBLIC")
+        op.execute(f"GRANT EXECUTE ON FUNCTION public.{fn} TO {APP_ROLE}")
     for table in SYNCED_TABLES:
         op.execute(
             f"CREATE TRIGGER md_log_change AFTER INSERT OR UPDATE OR DELETE ON {table} "
@@ -287,6 +384,8 @@ def downgrade() -> None:
     for table in SYNCED_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS md_log_change ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS md_touch_row ON {table}")
+    op.execute("DROP FUNCTION IF EXISTS md_attach_staged_partition(uuid)")
+    op.execute("DROP FUNCTION IF EXISTS md_stage_raw_partition(uuid, boolean)")
     op.execute("DROP FUNCTION IF EXISTS md_log_records()")
     op.execute("DROP FUNCTION IF EXISTS md_touch_row()")
     op.execute("DROP FUNCTION IF EXISTS md_log_change()")

@@ -41,7 +41,14 @@ from core.db.models.inventory import (
     AssetMergeDecision,
     ImportQualityReport,
 )
-from core.db.models.sync import SyncBatch, SyncChange, SyncConflict, SyncRejection, SyncState
+from core.db.models.sync import (
+    SyncBatch,
+    SyncChange,
+    SyncConflict,
+    SyncRejection,
+    SyncState,
+    SyncUpload,
+)
 from core.db.models.tenancy import MEMBER_ROLES, ClientAccount, Engagement, EngagementMember, User
 
 __all__ = [
@@ -87,6 +94,7 @@ __all__ = [
     "SyncConflict",
     "SyncRejection",
     "SyncState",
+    "SyncUpload",
     "TechDebtFinding",
     "User",
     "Wave",

@@ -96,3 +96,15 @@ class SyncRejection(TenantMixin, Base):
     error_class: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncUpload(TenantMixin, Base):
+    """An import's records being pushed in chunks (server side): how far, from which laptop version."""
+
+    __tablename__ = "sync_uploads"
+    __table_args__ = tenant_table_args(UniqueConstraint("data_import_id"))
+
+    data_import_id: Mapped[uuid.UUID] = mapped_column()
+    source_version: Mapped[str] = mapped_column(Text)
+    last_record_index: Mapped[int] = mapped_column(BigInteger, server_default="-1")
+    rows: Mapped[int] = mapped_column(BigInteger, server_default="0")
