@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from core.sync import tables
+from core.sync.records import relay
 
 COPY_CHUNK = 1 << 20
 
@@ -44,9 +45,7 @@ def stream(src: psycopg.Cursor, dst: psycopg.Cursor, select: sql.Composable, tar
         src.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(select)) as out,
         dst.copy(sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(target)) as into,
     ):
-        for chunk in out:
-            into.write(chunk)
-            moved += len(chunk)
+        moved = relay(out, into)
     return moved
 
 
