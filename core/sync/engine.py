@@ -27,6 +27,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import sql
 
 from core.errors import UserInputError
 from core.progress import CancelToken, Progress
@@ -309,7 +310,7 @@ class Sync:
             if dst.fetchone():
                 return False, {}, []
             with self._local() as src:
-                work = collapse(changes)
+                work = self._with_parents(src, dst, collapse(changes))
                 upserts = [c for c in work if c.op == "upsert"]
                 deletes = [c for c in work if c.op == "delete"]
                 attached: set[uuid.UUID] = set()
@@ -364,6 +365,45 @@ class Sync:
                  changes[0].seq, changes[-1].seq, psycopg.types.json.Jsonb(counts)),
             )  # fmt: skip
         return True, counts, conflicts
+
+    def _with_parents(self, src: psycopg.Cursor, dst: psycopg.Cursor, work: list[Change]) -> list[Change]:
+        """The batch plus the rows it references that the server lacks (parents before children).
+
+        Why: a row is sent as it is now, not as it was when its change was logged, so a row of an
+        early batch may name rows created after it (an import's row names the master flow made
+        for it later) whose own changes come in a later batch: the server's foreign key would
+        refuse the batch. Those parents go with it (as new rows: the server has none of them);
+        their own later changes then find them there, unchanged, and apply as no-ops.
+        """
+        have = {(c.table, c.row_id) for c in work}
+        todo = [c for c in work if c.op == "upsert" and c.table != tables.RECORDS]
+        added: list[Change] = []
+        while todo:
+            wanted: dict[str, set[uuid.UUID]] = {}
+            for table, group in _by_table(todo):
+                ids = [c.row_id for c in group]
+                for column, parent in tables.parents(table):
+                    q = sql.SQL("SELECT DISTINCT {c} FROM public.{t} WHERE id = ANY(%s) AND {c} IS NOT NULL")
+                    src.execute(q.format(c=sql.Identifier(column), t=sql.Identifier(table)), (ids,))
+                    for (parent_id,) in src.fetchall():
+                        if (parent, parent_id) not in have:
+                            wanted.setdefault(parent, set()).add(parent_id)
+            todo = []
+            for parent, ids in wanted.items():
+                dst.execute(
+                    sql.SQL("SELECT id FROM public.{} WHERE id = ANY(%s)").format(sql.Identifier(parent)),
+                    (list(ids),),
+                )
+                there = {r[0] for r in dst.fetchall()}
+                for parent_id in sorted(ids - there):
+                    c = Change(0, parent, parent_id, "upsert", None)
+                    have.add((parent, parent_id))
+                    todo.append(c)
+                    added.append(c)
+        if not added:
+            return work
+        order = apply_order()
+        return sorted(work + added, key=lambda c: (order.get(c.table, len(order)), c.seq))
 
     def _records_to_server(
         self, src: psycopg.Cursor, dst: psycopg.Cursor, import_id: uuid.UUID

@@ -72,6 +72,18 @@ def user_columns(name: str) -> tuple[str, ...]:
     return tuple(c.name for c in t.columns if any(fk.column.table.name == "users" for fk in c.foreign_keys))
 
 
+@cache
+def parents(name: str) -> tuple[tuple[str, str], ...]:
+    """(column, synced table it references) of `name`'s foreign keys between synced tables: what
+    must be on the server before one of its rows can be."""
+    t = table(name)
+    return tuple(
+        (fk.parent.name, fk.column.table.name)
+        for fk in t.foreign_keys
+        if fk.column.table.name in SYNCED_TABLES
+    )
+
+
 def position(name: str) -> int:
     """Apply order; the raw records come right after their import."""
     names = [t.name for t in ordered()]

@@ -12,7 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,16 +25,20 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from core import tenancy
 from core.actions.mapping import finish_flow_mapping
+from core.actions.sync import list_rejections, resolve_rejection
 from core.bootstrap import Core
+from core.db.models import Asset
 from core.imports import import_file
 from core.phases import PHASES
 from core.pipeline import run_flow
 from core.sync import tables
-from core.sync.engine import SyncReport
-from core.sync.service import SyncOptions, run
+from core.sync.engine import SyncRefused, SyncReport
+from core.sync.service import RETRY_DELAYS_S, SyncOptions, run
 from core.uow import Tenant
 
 from .conftest import ROLE, SharedServer
@@ -78,6 +86,7 @@ class Proxy:
         self.batch_commits = 0
         self.commits_cut = 0
         self.freeze_at: int | None = None
+        self.freeze_after_commit: tuple[int, int] | None = None
         self.frozen = threading.Event()
         self.connections = 0
         self.links: set[_Link] = set()
@@ -180,6 +189,8 @@ class Proxy:
                     link.batch_open = False
                     link.recv_tail = b""
                     self.batch_commits += 1
+                    if self.freeze_after_commit and self.freeze_after_commit[0] == self.batch_commits:
+                        self.freeze_at = self.passed + len(data) + self.freeze_after_commit[1]
                     if self.batch_commits in self.commit_cuts:
                         self.commits_cut += 1
                         return b"", "cut"  # committed there; the reply never arrives
@@ -360,3 +371,219 @@ def test_a_cut_right_after_the_server_commits_a_batch_is_resolved_by_its_key(
     assert report.batches_already_applied == 3
     assert report.rejected == [] and report.conflicts == []
     assert_pushed_once(core, shared, tenant.engagement_id, report)
+
+
+# ------------------------------------------------------------------------ 2. a killed process
+def cli(core: Core, *args: str) -> list[str]:
+    return [sys.executable, "-m", "desktop_app", "--database-url", core.db.app_url, *args]
+
+
+def cli_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MD_")}
+    env.update({"MD_USER": "Test Consultant <tester@example.com>", "MD_NO_SEMANTIC": "1"})
+    return env
+
+
+def test_a_sync_killed_during_its_push_resumes_and_applies_everything_once(
+    core: Core, tenant: Tenant, shared: SharedServer, proxy: Proxy, engagement, tmp_path: Path
+) -> None:
+    prepared_offline(core, tenant, tmp_path, 1500)
+    args = cli(
+        core, "sync", "--server", proxy.url(), "--client", engagement.client_name, "--engagement",
+        engagement.engagement_name, "--batch-size", "300", "--push-only", "--json",
+    )  # fmt: skip
+    proxy.freeze_after_commit = (2, 40_000)  # two batches committed, the third one in flight
+    pipe = subprocess.PIPE
+    with subprocess.Popen(args, env=cli_env(), cwd=ROOT, stdout=pipe, stderr=pipe) as proc:
+        frozen = proxy.frozen.wait(timeout=60)
+        running = proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        _out, err = proc.communicate(timeout=30)
+    assert frozen and running, err.decode()
+    assert proc.returncode == -signal.SIGKILL
+    proxy.drop_all()  # the dead process's connection: the server rolls its transaction back
+    applied = server_batches(shared, tenant.engagement_id)
+    assert len(applied) == 2
+    assert outbox(core.db.admin_url, tenant.engagement_id) > 0
+
+    again = subprocess.run(args, env=cli_env(), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    value = json.loads(again.stdout)
+    assert value["rejected"] == [] and value["conflicts"] == []
+    report = SyncReport(batches=value["batches"] + len(applied))
+    assert_pushed_once(core, shared, tenant.engagement_id, report)
+
+
+# ------------------------------------------------------------------------ 4. a refused batch
+def _edit_assets(core: Core, tenant: Tenant, values: list[tuple[uuid.UUID, str]]) -> None:
+    """One local write per asset, in this order (so their outbox order is this order)."""
+    for asset_id, value in values:
+        with core.uow(tenant) as uow:
+            uow.session.execute(
+                text("UPDATE assets SET description = :v WHERE id = :id"), {"v": value, "id": asset_id}
+            )
+            uow.commit()
+
+
+def _asset_ids(core: Core, tenant: Tenant) -> list[uuid.UUID]:
+    with core.uow(tenant) as uow:
+        return list(uow.session.scalars(select(Asset.id).order_by(Asset.hostname)))
+
+
+def _server_descriptions(shared: SharedServer, engagement_id: uuid.UUID) -> dict[uuid.UUID, str | None]:
+    with owner(shared.admin_url) as conn:
+        return dict(
+            conn.execute("SELECT id, description FROM assets WHERE engagement_id = %s", (engagement_id,))
+            .fetchall()
+        )
+
+
+def test_a_batch_the_server_refuses_is_set_aside_with_its_reason_and_the_rest_applies(
+    core: Core, tenant: Tenant, shared: SharedServer, engagement, tmp_path: Path
+) -> None:
+    flow_id = prepared_offline(core, tenant, tmp_path, 20)
+    run(core.db, tenant, shared.consultant_url)
+    assert outbox(core.db.admin_url, tenant.engagement_id) == 0
+    ids = _asset_ids(core, tenant)
+    assert len(ids) == 20 and flow_id
+    wanted = {a: f"edited offline {i}" for i, a in enumerate(ids)}
+    wanted[ids[5]] = "refused by the server"  # 2 rows a batch: batch 3 holds rows 4 and 5
+    _edit_assets(core, tenant, list(wanted.items()))
+    with owner(shared.admin_url) as conn:
+        conn.execute(
+            "ALTER TABLE assets ADD CONSTRAINT md_test_refuse CHECK (description <> 'refused by the server')"
+            " NOT VALID"
+        )
+    try:
+        report = run(core.db, tenant, shared.consultant_url, options=SyncOptions(batch_size=2))
+        again = run(core.db, tenant, shared.consultant_url, options=SyncOptions(batch_size=2))
+    finally:
+        with owner(shared.admin_url) as conn:
+            conn.execute("ALTER TABLE assets DROP CONSTRAINT md_test_refuse")
+    assert report.batches == 9
+    assert [(r["error_class"], r["changes"]) for r in report.rejected] == [("CheckViolation", 2)]
+    assert "md_test_refuse" in report.rejected[0]["reason"]
+    there = _server_descriptions(shared, tenant.engagement_id)
+    for i, a in enumerate(ids):
+        assert there[a] == (None if i in (4, 5) else wanted[a]), i
+    # set aside, not blocking, not re-sent, and still listed on the next sync
+    assert outbox(core.db.admin_url, tenant.engagement_id) == 0
+    assert again.pushed == {} and again.rejected == []
+    listed = list_rejections(core.uows, tenant)
+    assert len(listed) == 1 and "md_test_refuse" in listed[0]["reason"]
+    assert {c["row_id"] for c in listed[0]["changes"]} == {str(ids[4]), str(ids[5])}
+    with owner(core.db.admin_url) as conn:
+        row = conn.execute(
+            "SELECT reason, resolved_at FROM sync_rejections WHERE engagement_id = %s",
+            (tenant.engagement_id,),
+        ).fetchone()
+    assert row is not None and "md_test_refuse" in row[0] and row[1] is None
+
+    # the consultant fixes the value and queues the batch again: it applies, the rejection closes
+    _edit_assets(core, tenant, [(ids[5], "fixed offline")])
+    resolve_rejection(core.uows, tenant, uuid.UUID(listed[0]["id"]), "retry")
+    fixed = run(core.db, tenant, shared.consultant_url, options=SyncOptions(batch_size=2))
+    assert fixed.rejected == [] and fixed.conflicts == []
+    there = _server_descriptions(shared, tenant.engagement_id)
+    assert there[ids[4]] == wanted[ids[4]] and there[ids[5]] == "fixed offline"
+    assert list_rejections(core.uows, tenant) == []
+
+
+# ------------------------------------------------------------ 5. parents and children, any batch size
+def connections_csv(path: Path, n: int) -> Path:
+    lines = ["Server A,Server B,Port"]
+    lines += [f"srv{i:05d},srv{(i * 7 + 3) % n:05d},{443 + i % 3}" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("batch_size", [1, 99, 100, 101, 10_000])
+def test_every_child_arrives_whatever_the_batch_boundaries(
+    core: Core, tenant: Tenant, shared: SharedServer, engagement, tmp_path: Path, batch_size: int
+) -> None:
+    prepared_offline(core, tenant, tmp_path, 60)
+    conns = import_file(core.uows, tenant, connections_csv(tmp_path / "connections.csv", 60))
+    finish_flow_mapping(core.uows, tenant, conns.flow_id, auto=True)
+    run_flow(core.uows, tenant, conns.flow_id, through=PHASES[-1])
+    changes = outbox(core.db.admin_url, tenant.engagement_id)
+    assert changes > 202  # 99, 100 and 101 cut it in several places
+    options = SyncOptions(pull=False, batch_size=batch_size)
+    report = run(core.db, tenant, shared.consultant_url, options=options)
+    assert report.rejected == [] and report.conflicts == []
+    assert report.batches == -(-changes // batch_size)
+    assert_pushed_once(core, shared, tenant.engagement_id, report)
+    here = contents(core.db.admin_url, tenant.engagement_id)
+    there = contents(shared.admin_url, tenant.engagement_id)
+    for name in ("data_imports", "import_field_mappings", "discovery_flows", "assets", "asset_dependencies"):
+        assert here[name], f"the test made no {name}"
+        assert there[name] == here[name], name
+    assert len(there[tables.RECORDS]) == 120
+
+
+# ------------------------------------------------------------------------ 6. the server comes back
+def test_the_queue_drains_within_three_retry_intervals_after_the_server_comes_back(
+    core: Core, tenant: Tenant, shared: SharedServer, proxy: Proxy, engagement, tmp_path: Path
+) -> None:
+    prepared_offline(core, tenant, tmp_path, 300)
+    proxy.cuts = [150_000]  # the server goes away in the middle of the push
+    waits: list[float] = []
+    came_back: list[int] = []
+
+    def sleep(seconds: float) -> None:
+        """The retry's wait, counted: the server stays away for three attempts, then returns."""
+        waits.append(seconds)
+        if len(waits) == 1:
+            proxy.down()
+        if len(waits) == 4:
+            proxy.up()
+            came_back.append(len(waits))
+
+    report = run(core.db, tenant, proxy.url(), sleep=sleep)
+    assert proxy.cut_log == [150_000] and came_back == [4]
+    assert len(waits) - came_back[0] + 1 <= 3  # intervals from the server's return to a drained queue
+    assert waits == list(RETRY_DELAYS_S[: len(waits)])  # backoff
+    assert_pushed_once(core, shared, tenant.engagement_id, report)
+
+
+# ------------------------------------------------------------------------ 7. not a member there
+def test_a_consultant_who_is_not_a_member_there_is_refused_and_nothing_is_written(
+    core: Core, tenant: Tenant, shared_server: SharedServer, engagement, tmp_path: Path
+) -> None:
+    from core.config import Identity
+    from core.db.models import ClientAccount, Engagement, EngagementMember
+
+    import_file(core.uows, tenant, servers_csv(tmp_path / "servers.csv", 30))
+    waiting = outbox(core.db.admin_url, tenant.engagement_id)
+    assert waiting > 0
+    # not on the server at all: refused before anything is sent
+    with pytest.raises(SyncRefused, match="not a member of the engagement"):
+        run(core.db, tenant, shared_server.consultant_url, sleep=no_sleep([]))
+    # on the server, led by someone else: refused too, through the CLI (exit 2, the reason)
+    lead = tenancy.ensure_user(
+        shared_server.db.admin_sessions(), Identity("Other Lead", "lead@example.com"), "md_test_other_lead"
+    )
+    with shared_server.db.admin_sessions()() as s:
+        s.add(ClientAccount(id=engagement.client_account_id, name=engagement.client_name))
+        s.flush()
+        s.add(Engagement(id=engagement.engagement_id, client_account_id=engagement.client_account_id,
+                         name=engagement.engagement_name))  # fmt: skip
+        s.flush()
+        s.add(EngagementMember(client_account_id=engagement.client_account_id,
+                               engagement_id=engagement.engagement_id, user_id=lead,
+                               role="lead"))  # fmt: skip
+        s.commit()
+    done = subprocess.run(
+        cli(core, "sync", "--server", shared_server.consultant_url, "--client", engagement.client_name,
+            "--engagement", engagement.engagement_name, "--json"),
+        env=cli_env(), cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    value = json.loads(done.stdout)
+    assert [e["status"] for e in value["engagements"]] == ["refused"]
+    assert "not a member of the engagement" in value["engagements"][0]["reason"]
+    assert "db grant" in value["rejected"][0]["hint"]
+    assert value["pushed"] == {}
+    there = row_ids(shared_server.admin_url, tenant.engagement_id)
+    assert all(not ids for ids in there.values()), {k: len(v) for k, v in there.items() if v}
+    assert server_batches(shared_server, tenant.engagement_id) == []
+    assert outbox(core.db.admin_url, tenant.engagement_id) == waiting  # kept for when it is allowed
