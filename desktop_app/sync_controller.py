@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.changes import OpChanges
 from core.errors import MigrationDiscoveryError, UserInputError
@@ -80,6 +80,20 @@ def summarise(value: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def short_summary(value: dict[str, Any]) -> str:
+    """The status bar's one line: `Synced: pushed 1,200 rows · pulled 8 rows · 1 conflict`."""
+    parts = [
+        f"pushed {sum(value.get('pushed', {}).values()):,} rows",
+        f"pulled {sum(value.get('pulled', {}).values()):,} rows",
+    ]
+    if value.get("conflicts"):
+        n = len(value["conflicts"])
+        parts.append(f"{n} conflict{'s' if n != 1 else ''}")
+    if value.get("rejected"):
+        parts.append(f"{len(value['rejected'])} refused")
+    return "Synced: " + " · ".join(parts)
+
+
 class ProgressMeter:
     """The engine's `Progress` (stage, done, total changes) as task progress with a rate per stage."""
 
@@ -127,6 +141,7 @@ class SyncController(QObject):
         self._retry_ref: EngagementRef | None = None
         self._reading = False
         self._read_again = False
+        self.summary_box: QMessageBox | None = None
         status.sync_issues.clicked.connect(self.issues_requested.emit)
         tasks.operation_did_execute.connect(self._on_operation)
 
@@ -319,8 +334,26 @@ class SyncController(QObject):
             mine.error, mine.hint, mine.connect_failed, mine.failures = None, "", False, 0
             mine.refused = []
         self.refresh()
-        self.status.showMessage(mine.summary.replace("\n", " "), 10_000)
+        self.status.showMessage(short_summary(value), 10_000)
+        if not automatic and (value.get("conflicts") or value.get("rejected")):
+            self._summary_box(ref, mine.summary, bool(refused))
         self.synced.emit(ref.engagement_id, value)
+
+    def _summary_box(self, ref: EngagementRef, summary: str, refused: bool) -> None:
+        """After Sync now: what needs the consultant, with the way to the list (never modal-exec)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Sync refused" if refused else "Sync: something needs you",
+            f"{ref.client_name} / {ref.engagement_name}\n\n{summary}",
+            QMessageBox.StandardButton.Close,
+            self.window,
+        )
+        box.setObjectName("syncSummary")
+        if not refused:
+            review = box.addButton("Review…", QMessageBox.ButtonRole.AcceptRole)
+            review.clicked.connect(self.issues_requested.emit)
+        self.summary_box = box
+        box.open()
 
     def _failed(self, ref: EngagementRef, exc: BaseException, automatic: bool) -> None:
         handle = self.running

@@ -183,10 +183,14 @@ def _when(iso: str | None) -> str:
         return iso
 
 
+STAMPS = ("updated_at",)
+"""Always differs in a conflict (it is the row's version): listed, not highlighted."""
+
+
 def changed_fields(local: dict[str, Any], server: dict[str, Any] | None) -> list[str]:
-    """Fields whose values differ between our row and the server's (the stamps included)."""
+    """Fields whose values differ between our row and the server's (not the version stamp)."""
     theirs = server or {}
-    keys = [k for k in dict.fromkeys([*local, *theirs]) if k not in HIDDEN_FIELDS]
+    keys = [k for k in dict.fromkeys([*local, *theirs]) if k not in HIDDEN_FIELDS and k not in STAMPS]
     return [k for k in keys if local.get(k) != theirs.get(k)]
 
 
@@ -454,5 +458,9 @@ class SyncIssuesDialog(QDialog):
     def _action_failed(self, exc: BaseException) -> None:
         message = exc.message if isinstance(exc, MigrationDiscoveryError) else str(exc)
         hint = getattr(exc, "hint", "")
-        self.notice.setText(f"Not done: {message}" + (f" — {hint}" if hint else ""))
+        whole = f"Not done: {message}" + (f" — {hint}" if hint else "")
+        first = whole.strip().splitlines()[0] if whole.strip() else "Not done"
+        self._done_text = first if len(first) <= 200 else first[:199] + "…"  # the whole in the tooltip
+        self.notice.setText(self._done_text)
+        self.notice.setToolTip(whole)
         self.reload()
