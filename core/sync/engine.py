@@ -222,7 +222,7 @@ class Sync:
                     " WHERE seq = ANY(%s) AND origin IS NULL ORDER BY seq",
                     (seqs,),
                 )
-                found = [Change(*r) for r in cur.fetchall()]
+                found = self._rebase(cur, [Change(*r) for r in cur.fetchall()])
                 if found:
                     return uuid.UUID(pending["key"]), found
             cur.execute(
@@ -230,7 +230,7 @@ class Sync:
                 " ORDER BY seq LIMIT %s",
                 (self.batch_size,),
             )
-            found = [Change(*r) for r in cur.fetchall()]
+            found = self._rebase(cur, [Change(*r) for r in cur.fetchall()])
             if not found:
                 return None
             key = uuid.uuid4()
@@ -240,6 +240,37 @@ class Sync:
                  self.local_scope.engagement_id, self.server_name),
             )  # fmt: skip
         return key, found
+
+    def _rebase(self, cur: psycopg.Cursor, found: list[Change]) -> list[Change]:
+        """Changes of rows in a refused batch, based on the version the server still has.
+
+        Why: a refused change never reached the server, so the row's local version after it (and
+        a change queued again by "retry", which has no base) is one the server never saw; the
+        next push of the row would be a conflict with the server's own, older value. The
+        rejection keeps the version it was based on (`base`) and the refused one (`version`).
+        """
+        if not found:
+            return found
+        cur.execute(
+            "SELECT e->>'table', e->>'row_id', e->>'base', e->>'version' FROM sync_rejections r,"
+            " jsonb_array_elements(r.changes) e WHERE r.server = %s AND e ? 'version'"
+            " AND e->>'row_id' = ANY(%s) ORDER BY r.created_at, r.id",
+            (self.server_name, list({str(c.row_id) for c in found})),
+        )
+        refused: dict[tuple[str, str], list[tuple[dt.datetime | None, dt.datetime | None]]] = {}
+        for table, row_id, base, version in cur.fetchall():
+            refused.setdefault((table, row_id), []).append(
+                (dt.datetime.fromisoformat(base) if base else None,
+                 dt.datetime.fromisoformat(version) if version else None)
+            )  # fmt: skip
+        out = []
+        for c in found:
+            for base, version in reversed(refused.get((c.table, str(c.row_id)), [])):
+                if c.base is None or c.base == version:
+                    c = Change(c.seq, c.table, c.row_id, c.op, base)
+                    break
+            out.append(c)
+        return out
 
     def pending_count(self) -> int:
         with self._local() as cur:
@@ -452,8 +483,25 @@ class Sync:
 
     def _reject(self, key: uuid.UUID, changes: list[Change], exc: Exception) -> None:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        listed = [{"table": c.table, "row_id": str(c.row_id), "op": c.op} for c in collapse(changes)]
+        work = collapse(changes)
         with self._local() as cur:
+            versions: dict[tuple[str, uuid.UUID], dt.datetime] = {}
+            kept = [c for c in work if c.op == "upsert" and c.table != tables.RECORDS]
+            for table, group in _by_table(kept):
+                cur.execute(
+                    sql.SQL("SELECT id, updated_at FROM public.{} WHERE id = ANY(%s)").format(
+                        sql.Identifier(table)
+                    ),
+                    ([c.row_id for c in group],),
+                )
+                versions.update({(table, row_id): at for row_id, at in cur.fetchall()})
+            # the version each change was based on and the refused one: the next push rebases on it
+            listed = [
+                {"table": c.table, "row_id": str(c.row_id), "op": c.op,
+                 "base": c.base.isoformat() if c.base else None,
+                 "version": v.isoformat() if (v := versions.get((c.table, c.row_id))) else None}
+                for c in work
+            ]  # fmt: skip
             cur.execute(
                 "INSERT INTO sync_rejections (id, client_account_id, engagement_id, server, batch_key,"
                 " first_seq, last_seq, changes, reason, error_class)"
