@@ -75,7 +75,7 @@ class TaskIndicator(QWidget):
             rate = f" · {p.rate:,.0f}/s" if p.rate else ""
             left = ""
             if p.rate and p.total and p.total > p.done:
-                left = f" · {_duration((p.total - p.done) / p.rate)} left"
+                left = f" · {duration((p.total - p.done) / p.rate)} left"
             self.bar.setToolTip(f"{handle.label}: {detail}{rate}{left} {p.text}".strip())
 
     def _cancel(self) -> None:
@@ -84,7 +84,7 @@ class TaskIndicator(QWidget):
             self.label.setText(self._shown.label + " — cancelling…")
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     """`42 s`, `3 min`, `1 h 05 min` — a time left, as rough as it is."""
     if seconds < 60:
         return f"{max(1, round(seconds))} s"

@@ -27,7 +27,7 @@ from desktop_app import sync_profile
 from desktop_app.error_dialog import show_error
 from desktop_app.screens.registry import Selection
 from desktop_app.settings_store import SettingsStore
-from desktop_app.status_bar import AppStatusBar
+from desktop_app.status_bar import AppStatusBar, duration
 from desktop_app.task_manager import CollectionOp, QueryOp, TaskContext, TaskHandle, TaskManager
 from desktop_app.tenancy import tenant_of
 
@@ -144,6 +144,7 @@ class SyncController(QObject):
         self.summary_box: QMessageBox | None = None
         status.sync_issues.clicked.connect(self.issues_requested.emit)
         tasks.operation_did_execute.connect(self._on_operation)
+        tasks.task_progress.connect(self._on_progress)
 
     # -- what is selected ------------------------------------------------------------------------
 
@@ -313,6 +314,19 @@ class SyncController(QObject):
         self.running, self.running_for = handle, ref.engagement_id
         self.show()
         return handle
+
+    def _on_progress(self, handle: TaskHandle) -> None:
+        """The running sync's stage, count, rate and time left, in the sync label."""
+        if handle is not self.running or self.running_for != self.selection.engagement_id:
+            return
+        p = handle.progress
+        if p is None:
+            return
+        rate = f" · {p.rate:,.0f}/s" if p.rate else ""
+        left = ""
+        if p.rate and p.total and p.total > p.done:
+            left = f" · {duration((p.total - p.done) / p.rate)} left"
+        self.status.sync.setText(f"Syncing: {p.text}{rate}{left}")
 
     def cancel(self) -> None:
         if self.running is not None:

@@ -386,3 +386,34 @@ def test_a_sync_that_cannot_connect_retries_by_itself_when_the_server_is_back(
     finally:
         forwarder.stop()
         shutil.rmtree(away, ignore_errors=True)
+
+
+def test_cancel_stops_a_sync_and_nothing_retries_by_itself(
+    qtbot: QtBot,
+    window: MainWindow,
+    tasks: TaskManager,  # noqa: F811
+    core: Core,
+    tenant: Tenant,
+    engagement: EngagementRef,
+    tmp_path: Path,
+) -> None:
+    away = Path(tempfile.mkdtemp(prefix="md-away-"))  # nobody listens: the sync keeps retrying
+    try:
+        _import_in_app(qtbot, tasks, tenant, _csv(tmp_path / "kept.csv", 5))
+        waiting = pending_changes(core.uows, tenant)
+        _select(qtbot, window, engagement)
+        sync_profile.save_profile(window.store, engagement.engagement_id,
+                                  f"postgresql://{ROLE}@/md_shared?host={away}", None)  # fmt: skip
+        window.sync.profile_changed(engagement.engagement_id)
+        with qtbot.waitSignal(window.sync.synced, timeout=60_000) as done:
+            handle = window.sync.sync_now()
+            assert handle is not None
+            qtbot.waitUntil(lambda: window.status.tasks_widget.isVisible())
+            assert window.status.tasks_widget.cancel_button.isVisible()
+            window.status.tasks_widget.cancel_button.click()  # the status bar's Cancel
+        assert done.args[1] is None and handle.token.cancelled
+        assert not window.sync.retry_timer.isActive()  # the consultant stopped it: no auto-retry
+        qtbot.waitUntil(lambda: window.status.sync.text() == f"Offline · {waiting:,} changes waiting")
+        assert pending_changes(core.uows, tenant) == waiting  # nothing lost
+    finally:
+        shutil.rmtree(away, ignore_errors=True)
