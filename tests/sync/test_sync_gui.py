@@ -417,3 +417,72 @@ def test_cancel_stops_a_sync_and_nothing_retries_by_itself(
         assert pending_changes(core.uows, tenant) == waiting  # nothing lost
     finally:
         shutil.rmtree(away, ignore_errors=True)
+
+
+def test_a_refused_batch_is_listed_and_drop_or_retry_settles_it(
+    qtbot: QtBot,
+    window: MainWindow,
+    tasks: TaskManager,  # noqa: F811
+    core: Core,
+    tenant: Tenant,
+    engagement: EngagementRef,
+    shared: SharedServer,
+    tmp_path: Path,
+) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    bad = f"refused-{engagement.engagement_id.hex[:8]}"
+    check = f"md_test_refuse_{engagement.engagement_id.hex[:8]}"
+    admin = make_url(shared.admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    result = _import_in_app(qtbot, tasks, tenant, _csv(tmp_path / "refused.csv", 5))
+    sync_all(core.db, core.uows, core.tenant_for, shared.consultant_url, only=engagement)
+    with psycopg.connect(admin, autocommit=True) as conn:  # the server will not take this value
+        conn.execute(
+            f"ALTER TABLE data_imports ADD CONSTRAINT {check} CHECK (source_system IS DISTINCT FROM '{bad}')"
+            " NOT VALID"
+        )
+    try:
+        _select(qtbot, window, engagement)
+        _set_profile(qtbot, window, shared)
+
+        _set_source(core, tenant, result.import_id, bad)
+        value = _sync_in_app(qtbot, window)
+        assert len(value["rejected"]) == 1 and value["engagements"][0]["status"] == "synced"
+        qtbot.waitUntil(lambda: "1 refused" in window.status.sync_issues.text())
+        window.sync.summary_box.close()
+        window.open_sync_issues()
+        dialog: SyncIssuesDialog = window._sync_issues_dialog
+        qtbot.waitUntil(lambda: dialog.loaded_count >= 1 and dialog.rejection_table.rowCount() == 1)
+        assert dialog.tabs.currentIndex() == 1  # nothing else waits: the refused batches are shown
+        assert check in dialog.rejection_table.item(0, 0).text()  # the server's reason
+        assert dialog.changes.rowCount() == 1
+        assert [dialog.changes.item(0, c).text() for c in range(3)] == [
+            "upsert", "data_imports", str(result.import_id)
+        ]
+        dialog.drop.click()
+        qtbot.waitUntil(lambda: "Dropped" in dialog.notice.text() and dialog.rejection_table.rowCount() == 0)
+        assert _server_value(shared, tenant, result.import_id) != bad
+
+        _set_source(core, tenant, result.import_id, bad + "!")  # refused again (not the same value)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"ALTER TABLE data_imports DROP CONSTRAINT {check}")
+            conn.execute(
+                f"ALTER TABLE data_imports ADD CONSTRAINT {check} CHECK (source_system IS DISTINCT FROM "
+                f"'{bad}!') NOT VALID"
+            )
+        _sync_in_app(qtbot, window)
+        qtbot.waitUntil(lambda: dialog.rejection_table.rowCount() == 1)
+        with psycopg.connect(admin, autocommit=True) as conn:  # the cause is fixed on the server
+            conn.execute(f"ALTER TABLE data_imports DROP CONSTRAINT {check}")
+        dialog.rejection_table.selectRow(0)
+        dialog.retry.click()
+        qtbot.waitUntil(lambda: "Queued again" in dialog.notice.text())
+        qtbot.waitUntil(lambda: dialog.rejection_table.rowCount() == 0)
+        assert pending_changes(core.uows, tenant) == 1
+        value = _sync_in_app(qtbot, window)
+        assert value["rejected"] == []
+        assert _server_value(shared, tenant, result.import_id) == bad + "!"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"ALTER TABLE data_imports DROP CONSTRAINT IF EXISTS {check}")
