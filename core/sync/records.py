@@ -123,7 +123,7 @@ def stage(
                 return loaded, moved
             select = sql.SQL(
                 "SELECT * FROM public.raw_import_records WHERE data_import_id = {} AND record_index > {}"
-                " AND record_index <= {} ORDER BY record_index"
+                " AND record_index <= {}"
             ).format(sql.Literal(import_id), sql.Literal(last), sql.Literal(upto))
             with (
                 src.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(select)) as out,
@@ -144,10 +144,22 @@ def stage(
             on_chunk(loaded, moved)
 
 
+def _index_memory(dst: psycopg.Cursor) -> None:
+    """The attach builds the partition's indexes: give the sorts the memory the import path gives."""
+    from core.imports.copy_writer import INDEX_BUILD_MEMORY_KB
+
+    dst.execute(
+        "SELECT set_config('maintenance_work_mem', greatest(setting::bigint, %s)::text || 'kB', true)"
+        " FROM pg_settings WHERE name = 'maintenance_work_mem'",
+        (INDEX_BUILD_MEMORY_KB,),
+    )
+
+
 def attach(dst: psycopg.Cursor, import_id: uuid.UUID) -> int:
     """In the batch's transaction: pin the staged rows to the tenant and attach them; rows attached."""
     dst.execute("SELECT rows FROM sync_uploads WHERE data_import_id = %s", (import_id,))
     row = dst.fetchone()
+    _index_memory(dst)
     dst.execute("SELECT md_attach_staged_partition(%s)", (import_id,))
     return int(row[0]) if row else 0
 
@@ -169,5 +181,6 @@ def copy_fresh(src: psycopg.Cursor, dst: psycopg.Cursor, import_id: uuid.UUID) -
             into.write(chunk)
             moved += len(chunk)
     n = max(dst.rowcount, 0)  # COPY's row count (the login may only insert into the partition)
+    _index_memory(dst)
     dst.execute("SELECT md_attach_raw_partition(%s)", (import_id,))
     return n, moved
