@@ -54,15 +54,17 @@ def sync_engagement(
     push: bool = True,
     pull: bool = True,
     batch_size: int = 500,
+    attempts: int = SyncOptions.attempts,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
 ) -> Outcome[SyncReport]:
-    """Push then pull one engagement (retrying a lost connection); the value is what it did."""
+    """Push then pull one engagement (retrying a lost connection `attempts` times); the value is
+    what it did."""
     report = run(
         db,
         tenant,
         server_url,
-        options=SyncOptions(push=push, pull=pull, batch_size=batch_size),
+        options=SyncOptions(push=push, pull=pull, batch_size=batch_size, attempts=attempts),
         progress=progress,
         cancel=cancel,
     )
@@ -79,6 +81,7 @@ def sync_all(
     push: bool = True,
     pull: bool = True,
     batch_size: int = 500,
+    attempts: int = SyncOptions.attempts,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
 ) -> Outcome[dict[str, Any]]:
@@ -100,8 +103,8 @@ def sync_all(
         name = f"{ref.client_name} / {ref.engagement_name}"
         try:
             report = sync_engagement(
-                db, uows, tenant, url, push=push, pull=pull, batch_size=batch_size, progress=progress,
-                cancel=cancel,
+                db, uows, tenant, url, push=push, pull=pull, batch_size=batch_size, attempts=attempts,
+                progress=progress, cancel=cancel,
             ).value  # fmt: skip
         except SyncRefused as exc:
             total.rejected.append({"engagement": name, "reason": exc.message, "hint": exc.hint})

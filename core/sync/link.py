@@ -37,8 +37,9 @@ def libpq_url(url: str) -> str:
 
 
 def display_url(url: str) -> str:
-    """The server as shown and stored (never the password)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=True)
+    """The server as shown and stored: no password (not even masked), so one server has one name
+    whether or not its password came in the URL."""
+    return make_url(url).set(drivername="postgresql", password=None).render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)

@@ -83,13 +83,15 @@ def run(
     options: SyncOptions = SyncOptions(),
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> SyncReport:
     """Push then pull the engagement, retrying a lost connection with backoff (see the module docstring).
 
     Raises `SyncRefused` when the server will not take the engagement at all, `SyncInterrupted`
     when the connection stayed lost through every attempt (or the sync was cancelled): run again.
     """
+    if sleep is None:  # wait between attempts, but wake at once when the sync is cancelled
+        sleep = (lambda s: cancel.wait(s) and None) if cancel is not None else time.sleep
     local = psycopg.connect(libpq_url(db.app_url), autocommit=False)
     admin = _admin(db)
     report = SyncReport()
