@@ -358,8 +358,9 @@ class Sync:
                         continue
                     ids = [c.row_id for c in group]
                     n, found, moved = rows.copy_rows(
-                        src, dst, table, ids, bases={c.row_id: c.base for c in group}, users=self.to_server
-                    )
+                        src, dst, table, ids, bases={c.row_id: c.base for c in group}, users=self.to_server,
+                        doomed={c.row_id for c in deletes if c.table == table},
+                    )  # fmt: skip
                     self.report.bytes_pushed += moved
                     counts[table] = counts.get(table, 0) + n
                     conflicts += found
@@ -587,7 +588,8 @@ class Sync:
                             self.report.count(self.report.pulled, table, n)
                     continue
                 ids = [c.row_id for c in group]
-                n, _none, moved = rows.copy_rows(src, dst, table, ids, bases=None, users=self.to_local)
+                n, displaced, moved = rows.copy_rows(src, dst, table, ids, bases=None, users=self.to_local)
+                self._displaced(dst, displaced)
                 self.report.bytes_pulled += moved
                 self.report.count(self.report.pulled, table, n)
                 if table == "data_imports":
@@ -600,6 +602,18 @@ class Sync:
                 if table != tables.RECORDS:
                     n, _ = rows.delete_rows(dst, table, [c.row_id for c in group], None)
                     self.report.count(self.report.pulled, f"{table} (deleted)", n)
+
+    def _displaced(self, dst: psycopg.Cursor, displaced: list[rows.Conflict]) -> None:
+        """Our rows a pulled row replaced (same natural key, another id): one still waiting to be
+        pushed was a local change the server never had, kept as a conflict (its outbox rows go)."""
+        for c in displaced:
+            dst.execute(
+                "DELETE FROM sync_changes WHERE origin IS NULL AND table_name = %s AND row_id = %s"
+                " RETURNING seq",
+                (c.table, c.row_id),
+            )
+            if dst.fetchall():
+                self._record_conflict(dst, c.table, c.row_id, c.incoming, c.existing, c.existing_updated_at)
 
     def _keep_ours(self, src: psycopg.Cursor, dst: psycopg.Cursor, c: Change) -> None:
         """A row changed here and there: the server's value stands, ours goes to the conflicts."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +82,7 @@ def copy_rows(
     *,
     bases: dict[uuid.UUID, dt.datetime | None] | None,
     users: dict[uuid.UUID, uuid.UUID],
+    doomed: Collection[uuid.UUID] = (),
 ) -> tuple[int, list[Conflict], int]:
     """Upsert the rows `ids` of `table` from `src` into `dst`.
 
@@ -89,6 +90,12 @@ def copy_rows(
     target copy has another `updated_at` (and not already ours) are conflicts, left unwritten.
     `bases=None` (a pull: the server's value is authoritative) writes every row. Returns
     (rows written, conflicts, bytes moved).
+
+    A row with another id but the same natural key (a unique constraint: the same learned
+    mapping taught on two laptops, one recommendation per asset) is the same thing made twice:
+    on a push the server's row stands and ours is a conflict (unless the batch deletes the
+    server's — `doomed`); on a pull the server's row replaces ours, and ours is returned among
+    the conflicts (its `row_id` is our row's id) for the caller to keep if it was not pushed.
     """
     if not ids:
         return 0, [], 0
@@ -103,7 +110,7 @@ def copy_rows(
         staged,
     )
     rewrite_users(dst, staged, table, users)
-    conflicts: list[Conflict] = []
+    conflicts = _clashes(dst, staged, table, pushing=bases is not None, doomed=doomed)
     if bases is not None:
         dst.execute(
             sql.SQL(
@@ -136,6 +143,33 @@ def copy_rows(
         )
     )
     return dst.rowcount if dst.rowcount >= 0 else 0, conflicts, moved
+
+
+def _clashes(
+    dst: psycopg.Cursor, staged: sql.Identifier, table: str, *, pushing: bool, doomed: Collection[uuid.UUID]
+) -> list[Conflict]:
+    """Staged rows whose natural key `dst` already holds under another id (see `copy_rows`)."""
+    found: list[Conflict] = []
+    for key in tables.natural_keys(table):
+        on = sql.SQL(" AND ").join(sql.SQL("t.{c} = s.{c}").format(c=sql.Identifier(c)) for c in key)
+        dst.execute(
+            sql.SQL(
+                "SELECT s.id, t.id, to_jsonb(s), to_jsonb(t), t.updated_at FROM {s} s"
+                " JOIN public.{t} t ON {on} AND t.id <> s.id"
+            ).format(s=staged, t=sql.Identifier(table), on=on)
+        )
+        for incoming_id, existing_id, incoming, existing, existing_at in dst.fetchall():
+            if pushing and existing_id not in doomed:
+                found.append(Conflict(table, incoming_id, incoming, existing, existing_at))
+                dst.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(staged), (incoming_id,))
+            else:  # the server's row replaces ours (a pull), or the batch deletes theirs anyway
+                if not pushing:
+                    stamp = incoming.get("updated_at")
+                    at = dt.datetime.fromisoformat(stamp) if stamp else None
+                    found.append(Conflict(table, existing_id, existing, incoming, at))
+                gone = sql.SQL("DELETE FROM public.{} WHERE id = %s").format(sql.Identifier(table))
+                dst.execute(gone, (existing_id,))
+    return found
 
 
 def delete_rows(

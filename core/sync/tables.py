@@ -84,6 +84,18 @@ def parents(name: str) -> tuple[tuple[str, str], ...]:
     )
 
 
+@cache
+def natural_keys(name: str) -> tuple[tuple[str, ...], ...]:
+    """Column sets of `name` that are unique besides its id (constraints and unique indexes): two
+    rows made apart with the same values there are the same thing (see `core.sync.rows`)."""
+    from sqlalchemy import UniqueConstraint
+
+    t = table(name)
+    keys = [tuple(c.name for c in con.columns) for con in t.constraints if isinstance(con, UniqueConstraint)]
+    keys += [tuple(c.name for c in index.columns) for index in t.indexes if index.unique]
+    return tuple(k for k in dict.fromkeys(keys) if k and k != ("id",))
+
+
 def position(name: str) -> int:
     """Apply order; the raw records come right after their import."""
     names = [t.name for t in ordered()]

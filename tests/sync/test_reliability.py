@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -587,3 +588,164 @@ def test_a_consultant_who_is_not_a_member_there_is_refused_and_nothing_is_writte
     assert all(not ids for ids in there.values()), {k: len(v) for k, v in there.items() if v}
     assert server_batches(shared_server, tenant.engagement_id) == []
     assert outbox(core.db.admin_url, tenant.engagement_id) == waiting  # kept for when it is allowed
+
+
+# ------------------------------------------------------------ 3. two consultants, random interleavings
+TARGETS = ("asset_tag", "serial_number", "vcenter", "cpu_model", "subnet", None)
+STEPS = 200
+
+
+class Model:
+    """What the sync promises, as plain data: the server's value stands unless a change was based
+    on it; a change based on an older value is a conflict on the laptop that made it; after a sync
+    the laptop reads what the server has. Versions are opaque tokens (the rows' `updated_at`)."""
+
+    def __init__(self, rows: dict[tuple[str, str], Any], laptops: tuple[str, ...]) -> None:
+        self.server = {r: (v, "v0") for r, v in rows.items()}
+        self.local = {lap: {r: (v, "v0") for r, v in rows.items()} for lap in laptops}
+        self.base: dict[str, dict[tuple[str, str], str]] = {lap: {} for lap in laptops}
+        self.conflicts: dict[str, list[tuple[str, str]]] = {lap: [] for lap in laptops}
+        self.tokens = 0
+
+    def write(self, lap: str, row: tuple[str, str], value: Any) -> None:
+        self.base[lap].setdefault(row, self.local[lap][row][1])  # the version the server knew
+        self.tokens += 1
+        self.local[lap][row] = (value, f"{lap}{self.tokens}")
+
+    def sync(self, lap: str) -> None:
+        for row, base in sorted(self.base[lap].items()):
+            if self.server[row][1] == base:
+                self.server[row] = self.local[lap][row]
+            else:
+                self.conflicts[lap].append(row)
+        self.base[lap] = {}
+        self.local[lap] = dict(self.server)
+
+
+def _tracked(url: str, engagement_id: uuid.UUID, import_id: uuid.UUID) -> dict[tuple[str, str], Any]:
+    """The rows the consultants edit: (value, version) of each decision of the import and asset."""
+    with owner(url) as conn:
+        out: dict[tuple[str, str], Any] = {}
+        for row_id, status, target, at in conn.execute(
+            "SELECT id, status, target_field, updated_at FROM import_field_mappings"
+            " WHERE data_import_id = %s",
+            (import_id,),
+        ).fetchall():
+            out[("import_field_mappings", str(row_id))] = ((status, target), at)
+        for row_id, description, at in conn.execute(
+            "SELECT id, description, updated_at FROM assets WHERE engagement_id = %s", (engagement_id,)
+        ).fetchall():
+            out[("assets", str(row_id))] = (description, at)
+    return out
+
+
+def _values(rows: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    return {r: v for r, (v, _version) in rows.items()}
+
+
+def _conflicts(url: str, engagement_id: uuid.UUID) -> list[tuple[str, str]]:
+    """The laptop's recorded conflicts on the edited rows; the only others a decision may make are
+    on the mapping memory it teaches (the same pairing taught on both laptops)."""
+    with owner(url) as conn:
+        found = [
+            (t, str(r))
+            for t, r in conn.execute(
+                "SELECT table_name, row_id FROM sync_conflicts WHERE engagement_id = %s", (engagement_id,)
+            ).fetchall()
+        ]
+    assert {t for t, _r in found} <= {"import_field_mappings", "assets", "mapping_memory"}, found
+    return sorted(c for c in found if c[0] != "mapping_memory")
+
+
+@pytest.mark.parametrize("first", ["A", "B"])
+def test_two_consultants_interleaving_edits_and_syncs_lose_nothing_silently_and_converge(
+    core: Core, tenant: Tenant, shared: SharedServer, laptop, engagement, tmp_path: Path, first: str
+) -> None:
+    from core.actions import mapping
+    from core.errors import UserInputError
+    from core.mapping_review.errors import MappingConflictError, MappingLockedError
+
+    made = import_file(core.uows, tenant, servers_csv(tmp_path / "servers.csv", 6))
+    finish_flow_mapping(core.uows, tenant, made.flow_id, auto=True)
+    run_flow(core.uows, tenant, made.flow_id, through="asset_inventory")
+    review = import_file(core.uows, tenant, servers_csv(tmp_path / "more.csv", 4, prefix="new"))
+    mapping.ensure_suggestions(core.uows, tenant, review.import_id)
+    run(core.db, tenant, shared.consultant_url, sleep=no_sleep([]))
+    other, other_tenant = laptop(engagement)
+    run(other.db, other_tenant, shared.consultant_url, sleep=no_sleep([]))
+    sides = {"A": (core, tenant), "B": (other, other_tenant)}
+    if first == "B":  # the same interleaving with the consultants' parts swapped
+        sides = {"A": sides["B"], "B": sides["A"]}
+    url = {k: c.db.admin_url for k, (c, _t) in sides.items()}
+    start = _tracked(url["A"], tenant.engagement_id, review.import_id)
+    assert start == _tracked(url["B"], tenant.engagement_id, review.import_id)
+    assert len(start) == 11  # 5 decisions, 6 assets
+    model = Model({r: v for r, (v, _at) in start.items()}, ("A", "B"))
+    rows = sorted(start)
+    rng = random.Random(15)
+    syncs = writes = 0
+    for step in range(STEPS):
+        lap = rng.choice("AB")
+        c, t = sides[lap]
+        kind = rng.choice(("sync", "mapping", "asset"))
+        if kind == "sync":
+            run(c.db, t, shared.consultant_url, sleep=no_sleep([]))
+            model.sync(lap)
+            syncs += 1
+            here = _values(_tracked(url[lap], tenant.engagement_id, review.import_id))
+            assert here == _values(model.local[lap]), step
+            assert _conflicts(url[lap], tenant.engagement_id) == sorted(model.conflicts[lap]), step
+            continue
+        before = _tracked(url[lap], tenant.engagement_id, review.import_id)
+        if kind == "asset":
+            row = rng.choice([r for r in rows if r[0] == "assets"])
+            _edit_assets(c, t, [(uuid.UUID(row[1]), f"{lap} step {step}")])
+        else:
+            row = rng.choice([r for r in rows if r[0] == "import_field_mappings"])
+            with c.uow(t) as uow:
+                version = uow.session.execute(
+                    text("SELECT version FROM import_field_mappings WHERE id = :id"), {"id": row[1]}
+                ).scalar_one()
+            target = rng.choice(TARGETS)
+            try:
+                if target is None:
+                    mapping.reject(c.uows, t, uuid.UUID(row[1]), version, auto_finish=False)
+                elif rng.random() < 0.3:
+                    mapping.approve(c.uows, t, uuid.UUID(row[1]), version, auto_finish=False)
+                else:
+                    mapping.modify(
+                        c.uows, t, uuid.UUID(row[1]), version, target_field=target, auto_finish=False
+                    )
+            except (UserInputError, MappingConflictError, MappingLockedError):
+                pass  # refused here (another column holds that target…): nothing was written
+        after = _tracked(url[lap], tenant.engagement_id, review.import_id)
+        for r in rows:
+            if after[r][1] != before[r][1]:  # written (whatever the value): in the outbox
+                model.write(lap, r, after[r][0])
+                writes += 1
+    assert syncs > 40 and writes > 80
+    assert model.conflicts["A"] and model.conflicts["B"], "the interleaving made no conflict on one side"
+
+    # every queue drains: sync both until nothing moves
+    for _round in range(6):
+        moved = False
+        for lap in ("A", "B"):
+            c, t = sides[lap]
+            report = run(c.db, t, shared.consultant_url, sleep=no_sleep([]))
+            model.sync(lap)
+            assert report.rejected == [], report.rejected
+            moved = moved or bool(report.pushed or report.pulled)
+        if not moved:
+            break
+    else:
+        pytest.fail("the two laptops never stopped exchanging changes")
+    for lap in ("A", "B"):
+        assert outbox(url[lap], tenant.engagement_id) == 0
+        assert _conflicts(url[lap], tenant.engagement_id) == sorted(model.conflicts[lap])
+    server = contents(shared.admin_url, tenant.engagement_id)
+    for lap in ("A", "B"):
+        mine = contents(url[lap], tenant.engagement_id)
+        for name in synced_names():
+            assert mine[name] == server[name], f"{lap}: {name} differs from the server"
+    there = _values(_tracked(shared.admin_url, tenant.engagement_id, review.import_id))
+    assert there == _values(model.server)
