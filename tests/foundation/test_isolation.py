@@ -45,6 +45,7 @@ from core.db.models import (
     SyncConflict,
     SyncRejection,
     SyncState,
+    SyncUpload,
     TechDebtFinding,
     User,
     Wave,
@@ -161,7 +162,8 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         server="postgresql://server/db", batch_key=uuid.uuid4(), first_seq=1, last_seq=2, changes=[],
         reason="refused", **scope,
     )  # fmt: skip
-    s.add_all([state, batch, conflict, rejection])
+    upload = SyncUpload(data_import_id=imp.id, source_version="1:2:x", **scope)
+    s.add_all([state, batch, conflict, rejection, upload])
     s.flush()
     ids = {
         "master_flows": master.id,
@@ -194,6 +196,7 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         "sync_batches": batch.id,
         "sync_conflicts": conflict.id,
         "sync_rejections": rejection.id,
+        "sync_uploads": upload.id,
     }
     assert set(ids) == set(TENANT_TABLES), "a new tenant table needs a row here"
     uow.commit()
