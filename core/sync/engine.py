@@ -37,6 +37,9 @@ from core.sync.link import Scope, display_url, transaction
 BATCH_SIZE = 500
 RUN_AGAIN = "run the sync again when connected: what was sent is kept and nothing is sent twice"
 PULL_PAGE = 5000
+CONFLICTS_KEY = "_conflicts"
+"""in a `sync_batches` row's counts: the rows of the batch that were conflicts (table, id), for a
+retry that finds the batch applied to record them all the same"""
 
 
 class SyncInterrupted(UserInputError):
@@ -337,9 +340,10 @@ class Sync:
         counts: dict[str, int] = {}
         conflicts: list[rows.Conflict] = []
         with self._server(sync_origin=str(self.device_id)) as dst:
-            dst.execute("SELECT 1 FROM sync_batches WHERE id = %s", (key,))
-            if dst.fetchone():
-                return False, {}, []
+            dst.execute("SELECT counts FROM sync_batches WHERE id = %s", (key,))
+            done = dst.fetchone()
+            if done:  # applied before (the reply was lost): its conflicts are still ours to keep
+                return False, {}, self._conflicts_again(dst, (done[0] or {}).get(CONFLICTS_KEY, []))
             with self._local() as src:
                 work = self._with_parents(src, dst, collapse(changes))
                 upserts = [c for c in work if c.op == "upsert"]
@@ -390,13 +394,33 @@ class Sync:
                     )
                     counts[f"{table} (deleted)"] = counts.get(f"{table} (deleted)", 0) + n
                     conflicts += found
+            kept = {**counts, CONFLICTS_KEY: [[c.table, str(c.row_id)] for c in conflicts]}
             dst.execute(
                 "INSERT INTO sync_batches (id, client_account_id, engagement_id, device_id, first_seq,"
                 " last_seq, counts) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (key, self.server_scope.client_account_id, self.server_scope.engagement_id, self.device_id,
-                 changes[0].seq, changes[-1].seq, psycopg.types.json.Jsonb(counts)),
+                 changes[0].seq, changes[-1].seq, psycopg.types.json.Jsonb(kept)),
             )  # fmt: skip
         return True, counts, conflicts
+
+    def _conflicts_again(self, dst: psycopg.Cursor, listed: list[list[str]]) -> list[rows.Conflict]:
+        """The conflicts of a batch the server applied without us hearing it: our row as it is here,
+        the server's as it is there (the batch row keeps which rows they were)."""
+        out: list[rows.Conflict] = []
+        with self._local() as src:
+            for table, row_id in listed:
+                q = sql.SQL("SELECT to_jsonb(t), t.updated_at FROM public.{} t WHERE id = %s").format(
+                    sql.Identifier(table)
+                )
+                src.execute(q, (row_id,))
+                ours = src.fetchone()
+                dst.execute(q, (row_id,))
+                theirs = dst.fetchone()
+                out.append(
+                    rows.Conflict(table, uuid.UUID(row_id), ours[0] if ours else {"deleted": True},
+                                  theirs[0] if theirs else {"deleted": True}, theirs[1] if theirs else None)
+                )  # fmt: skip
+        return out
 
     def _with_parents(self, src: psycopg.Cursor, dst: psycopg.Cursor, work: list[Change]) -> list[Change]:
         """The batch plus the rows it references that the server lacks (parents before children).

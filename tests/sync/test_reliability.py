@@ -374,6 +374,31 @@ def test_a_cut_right_after_the_server_commits_a_batch_is_resolved_by_its_key(
     assert_pushed_once(core, shared, tenant.engagement_id, report)
 
 
+def test_a_conflict_in_a_batch_whose_commit_reply_was_lost_is_still_recorded(
+    core: Core, tenant: Tenant, shared: SharedServer, proxy: Proxy, engagement, tmp_path: Path
+) -> None:
+    prepared_offline(core, tenant, tmp_path, 10)
+    run(core.db, tenant, shared.consultant_url, sleep=no_sleep([]))
+    ids = _asset_ids(core, tenant)
+    with owner(shared.admin_url) as conn:  # another consultant changed asset 0 on the server
+        conn.execute("UPDATE assets SET description = 'theirs' WHERE id = %s", (ids[0],))
+    _edit_assets(core, tenant, [(ids[0], "ours"), (ids[1], "ours too")])
+    proxy.commit_cuts = {1}
+    report = run(core.db, tenant, proxy.url(), sleep=no_sleep([]))
+    assert proxy.commits_cut == 1 and report.batches_already_applied == 1
+    there = _server_descriptions(shared, tenant.engagement_id)
+    assert there[ids[0]] == "theirs" and there[ids[1]] == "ours too"
+    # ours did not overwrite theirs — and is not lost either: it is a recorded conflict
+    assert [c["row_id"] for c in report.conflicts] == [str(ids[0])]
+    with owner(core.db.admin_url) as conn:
+        kept = conn.execute(
+            "SELECT row_id, local_row->>'description', server_row->>'description' FROM sync_conflicts"
+            " WHERE engagement_id = %s",
+            (tenant.engagement_id,),
+        ).fetchall()
+    assert kept == [(ids[0], "ours", "theirs")]
+
+
 # ------------------------------------------------------------------------ 2. a killed process
 def cli(core: Core, *args: str) -> list[str]:
     return [sys.executable, "-m", "desktop_app", "--database-url", core.db.app_url, *args]
