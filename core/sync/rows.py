@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -111,6 +111,7 @@ def copy_rows(
     )
     rewrite_users(dst, staged, table, users)
     conflicts = _clashes(dst, staged, table, pushing=bases is not None, doomed=doomed)
+    back = {str(ours): str(theirs) for theirs, ours in users.items()}
     if bases is not None:
         dst.execute(
             sql.SQL(
@@ -125,6 +126,8 @@ def copy_rows(
             if table in tables.APPEND_ONLY:
                 continue  # an audit row already there is the same row
             conflicts.append(Conflict(table, row_id, incoming, existing, existing_at))
+        # the kept values speak the sender's consultant ids (re-applying ours writes them back there)
+        conflicts = [replace(c, incoming=_with_users(c.incoming, table, back)) for c in conflicts]
         if conflicts:
             dst.execute(
                 sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(staged), ([c.row_id for c in conflicts],)
@@ -143,6 +146,15 @@ def copy_rows(
         )
     )
     return dst.rowcount if dst.rowcount >= 0 else 0, conflicts, moved
+
+
+def _with_users(row: dict[str, Any], table: str, ids: dict[str, str]) -> dict[str, Any]:
+    """`row` (a JSON row) with its consultant ids translated by `ids` (those it knows)."""
+    out = dict(row)
+    for column in tables.user_columns(table):
+        if out.get(column) in ids:
+            out[column] = ids[out[column]]
+    return out
 
 
 def _clashes(

@@ -399,6 +399,30 @@ def test_a_conflict_in_a_batch_whose_commit_reply_was_lost_is_still_recorded(
     assert kept == [(ids[0], "ours", "theirs")]
 
 
+def test_a_conflict_keeps_our_row_with_our_consultant_ids(
+    core: Core, tenant: Tenant, shared: SharedServer, engagement, tmp_path: Path
+) -> None:
+    """The same consultant has another `users.id` on the server: the row kept for re-applying is
+    ours as it is here, or re-applying it writes a server id into the laptop's foreign key."""
+    made = import_file(core.uows, tenant, servers_csv(tmp_path / "servers.csv", 5))
+    run(core.db, tenant, shared.consultant_url, sleep=no_sleep([]))
+    with owner(shared.admin_url) as conn:
+        conn.execute("UPDATE data_imports SET source_system = 'theirs' WHERE id = %s", (made.import_id,))
+    with core.uow(tenant) as uow:
+        uow.session.execute(
+            text("UPDATE data_imports SET source_system = 'ours' WHERE id = :id"), {"id": made.import_id}
+        )
+        uow.commit()
+    report = run(core.db, tenant, shared.consultant_url, options=SyncOptions(pull=False), sleep=no_sleep([]))
+    assert [c["table"] for c in report.conflicts] == ["data_imports"]
+    with owner(core.db.admin_url) as conn:
+        kept = conn.execute(
+            "SELECT local_row FROM sync_conflicts WHERE engagement_id = %s", (tenant.engagement_id,)
+        ).fetchone()
+    assert kept is not None and kept[0]["source_system"] == "ours"
+    assert core.user_id != shared.user_id and kept[0]["imported_by"] == str(core.user_id)
+
+
 # ------------------------------------------------------------------------ 2. a killed process
 def cli(core: Core, *args: str) -> list[str]:
     return [sys.executable, "-m", "desktop_app", "--database-url", core.db.app_url, *args]
