@@ -171,8 +171,11 @@ def _clashes(
             ).format(s=staged, t=sql.Identifier(table), on=on)
         )
         for incoming_id, existing_id, incoming, existing, existing_at in dst.fetchall():
+            elsewhere = existing.get("engagement_id") != incoming.get("engagement_id")
             if pushing and existing_id not in doomed:
                 found.append(Conflict(table, incoming_id, incoming, existing, existing_at))
+                dst.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(staged), (incoming_id,))
+            elif elsewhere:  # a client-wide row (mapping memory) of another engagement here: ours stays
                 dst.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(staged), (incoming_id,))
             else:  # the server's row replaces ours (a pull), or the batch deletes theirs anyway
                 if not pushing:

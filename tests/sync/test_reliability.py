@@ -42,7 +42,7 @@ from core.sync.engine import SyncRefused, SyncReport
 from core.sync.service import RETRY_DELAYS_S, SyncOptions, run
 from core.uow import Tenant
 
-from .conftest import ROLE, SharedServer
+from .conftest import ROLE, SharedServer, mirror
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMIT_REPLY = b"C\x00\x00\x00\x0bCOMMIT\x00"  # CommandComplete "COMMIT" (backend message)
@@ -421,6 +421,52 @@ def test_a_conflict_keeps_our_row_with_our_consultant_ids(
         ).fetchone()
     assert kept is not None and kept[0]["source_system"] == "ours"
     assert core.user_id != shared.user_id and kept[0]["imported_by"] == str(core.user_id)
+
+
+def _approve_first(c: Core, t: Tenant, import_id: uuid.UUID) -> None:
+    """Approve the import's first suggested column (which teaches the client's mapping memory)."""
+    from core.actions import mapping
+
+    mapping.ensure_suggestions(c.uows, t, import_id)
+    with c.uow(t) as uow:
+        row_id, version = uow.session.execute(
+            text("SELECT id, version FROM import_field_mappings WHERE data_import_id = :i AND target_field"
+                 " IS NOT NULL ORDER BY source_field LIMIT 1"), {"i": import_id},
+        ).one()  # fmt: skip
+    mapping.approve(c.uows, t, row_id, version, auto_finish=False)
+
+
+def test_a_pairing_learned_in_another_engagement_of_the_client_is_not_replaced_by_a_pull(
+    core: Core, tenant: Tenant, shared_server: SharedServer, laptop, engagement, tmp_path: Path
+) -> None:
+    """Mapping memory is the client's: the laptop may hold, from another engagement, the pairing a
+    colleague taught on the server in this one (same natural key, another id). Pulling this
+    engagement must not swap ours for theirs: ours waits in the other engagement's outbox, which
+    this sync cannot see, so it would be lost without a conflict."""
+    csv = servers_csv(tmp_path / "servers.csv", 5)
+    made = import_file(core.uows, tenant, csv)
+    _approve_first(core, tenant, made.import_id)  # learned here, in engagement 1 (never synced)
+    second = tenancy.ensure_engagement(
+        core.db.admin_sessions(), engagement.client_name, "Second", core.user_id
+    )
+    assert second.client_account_id == engagement.client_account_id
+    mirror(shared_server, second)
+    other, other_tenant = laptop(second)
+    theirs = import_file(other.uows, other_tenant, csv)
+    _approve_first(other, other_tenant, theirs.import_id)  # the same pairing, taught in engagement 2
+    run(other.db, other_tenant, shared_server.consultant_url, sleep=no_sleep([]))
+
+    mine = core.tenant_for(second)
+    report = run(core.db, mine, shared_server.consultant_url, sleep=no_sleep([]))
+    assert report.pulled.get("data_imports") == 1 and report.rejected == []
+    with owner(core.db.admin_url) as conn:
+        kept = conn.execute(
+            "SELECT engagement_id FROM mapping_memory WHERE client_account_id = %s",
+            (engagement.client_account_id,),
+        ).fetchall()
+    assert (engagement.engagement_id,) in kept  # ours, from engagement 1, is still there
+    again = run(core.db, mine, shared_server.consultant_url, sleep=no_sleep([]))
+    assert again.rejected == []
 
 
 # ------------------------------------------------------------------------ 2. a killed process
