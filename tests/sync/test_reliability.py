@@ -88,6 +88,7 @@ class Proxy:
         self.commits_cut = 0
         self.freeze_at: int | None = None
         self.freeze_after_commit: tuple[int, int] | None = None
+        self.freeze_on_commit: int | None = None
         self.frozen = threading.Event()
         self.connections = 0
         self.links: set[_Link] = set()
@@ -190,6 +191,8 @@ class Proxy:
                     link.batch_open = False
                     link.recv_tail = b""
                     self.batch_commits += 1
+                    if self.freeze_on_commit == self.batch_commits:
+                        return b"", "freeze"  # committed there; the client waits for the reply
                     if self.freeze_after_commit and self.freeze_after_commit[0] == self.batch_commits:
                         self.freeze_at = self.passed + len(data) + self.freeze_after_commit[1]
                     if self.batch_commits in self.commit_cuts:
@@ -480,6 +483,20 @@ def cli_env() -> dict[str, str]:
     return env
 
 
+def _killed_when_frozen(args: list[str], proxy: Proxy) -> None:
+    """Run the CLI until the proxy freezes its connection, then SIGKILL it (mid-push)."""
+    proxy.frozen.clear()
+    pipe = subprocess.PIPE
+    with subprocess.Popen(args, env=cli_env(), cwd=ROOT, stdout=pipe, stderr=pipe) as proc:
+        frozen = proxy.frozen.wait(timeout=60)
+        running = proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        _out, err = proc.communicate(timeout=30)
+    assert frozen and running, err.decode()
+    assert proc.returncode == -signal.SIGKILL
+    proxy.drop_all()  # the dead process's connection: the server rolls an open transaction back
+
+
 def test_a_sync_killed_during_its_push_resumes_and_applies_everything_once(
     core: Core, tenant: Tenant, shared: SharedServer, proxy: Proxy, engagement, tmp_path: Path
 ) -> None:
@@ -489,24 +506,20 @@ def test_a_sync_killed_during_its_push_resumes_and_applies_everything_once(
         engagement.engagement_name, "--batch-size", "300", "--push-only", "--json",
     )  # fmt: skip
     proxy.freeze_after_commit = (2, 40_000)  # two batches committed, the third one in flight
-    pipe = subprocess.PIPE
-    with subprocess.Popen(args, env=cli_env(), cwd=ROOT, stdout=pipe, stderr=pipe) as proc:
-        frozen = proxy.frozen.wait(timeout=60)
-        running = proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-        _out, err = proc.communicate(timeout=30)
-    assert frozen and running, err.decode()
-    assert proc.returncode == -signal.SIGKILL
-    proxy.drop_all()  # the dead process's connection: the server rolls its transaction back
+    _killed_when_frozen(args, proxy)
+    assert len(server_batches(shared, tenant.engagement_id)) == 2
+    proxy.freeze_on_commit = 4  # killed again: the server committed batch 4, the reply never came
+    _killed_when_frozen(args, proxy)
     applied = server_batches(shared, tenant.engagement_id)
-    assert len(applied) == 2
+    assert len(applied) == 4
     assert outbox(core.db.admin_url, tenant.engagement_id) > 0
 
     again = subprocess.run(args, env=cli_env(), cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     value = json.loads(again.stdout)
     assert value["rejected"] == [] and value["conflicts"] == []
-    report = SyncReport(batches=value["batches"] + len(applied))
+    assert value["batches_already_applied"] == 1  # batch 4, found by its key
+    report = SyncReport(batches=len(applied) + value["batches"] - value["batches_already_applied"])
     assert_pushed_once(core, shared, tenant.engagement_id, report)
 
 
