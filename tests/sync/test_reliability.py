@@ -342,7 +342,7 @@ def no_sleep(calls: list[float]) -> Callable[[float], None]:
 
 # ------------------------------------------------------------------------ 1. cut connections
 def test_cuts_at_many_byte_offsets_across_a_large_push_apply_everything_once(
-    core: Core, tenant: Tenant, shared: SharedServer, proxy: Proxy, engagement, tmp_path: Path
+    core: Core, tenant: Tenant, shared: SharedServer, proxy: Proxy, laptop, engagement, tmp_path: Path
 ) -> None:
     prepared_offline(core, tenant, tmp_path, 2500)
     before = outbox(core.db.admin_url, tenant.engagement_id)
@@ -360,6 +360,19 @@ def test_cuts_at_many_byte_offsets_across_a_large_push_apply_everything_once(
     assert len(delays) == len(proxy.cut_log)  # one retry per cut, nothing given up
     assert report.rejected == [] and report.conflicts == []
     assert_pushed_once(core, shared, tenant.engagement_id, report)
+
+    # a second laptop pulls it all through cuts too, and reads what the server has, row for row
+    other, other_tenant = laptop(engagement)
+    pull_offsets = [proxy.passed + 150_000 * (i + 1) ** 2 for i in range(5)]
+    proxy.cuts = list(pull_offsets)
+    pulled = run(
+        other.db, other_tenant, proxy.url(), options=SyncOptions(push=False, attempts=20),
+        sleep=no_sleep(delays),
+    )  # fmt: skip
+    assert proxy.cut_log[-5:] == pull_offsets and pulled.pulled[tables.RECORDS] >= 2500
+    there = contents(shared.admin_url, tenant.engagement_id)
+    assert contents(other.db.admin_url, tenant.engagement_id) == there
+    assert outbox(other.db.admin_url, tenant.engagement_id) == 0
 
 
 def test_a_cut_right_after_the_server_commits_a_batch_is_resolved_by_its_key(
