@@ -250,12 +250,6 @@ def test_a_conflict_shows_both_values_and_keep_servers_settles_it(
     assert _server_value(shared, tenant, import_id) == "CMDB (colleague)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug (reported): a push-side conflict keeps our row after its user ids were mapped to "
-    "the server's (core.sync.rows.copy_rows), so resolve_conflict('reapply') writes a server user id "
-    "into data_imports.imported_by on the laptop: ForeignKeyViolation",
-)
 def test_reapply_ours_writes_our_value_back_and_the_next_sync_pushes_it(
     qtbot: QtBot,
     window: MainWindow,
