@@ -490,6 +490,12 @@ class Sync:
         theirs: dict[str, Any] | None,
         theirs_at: dt.datetime | None,
     ) -> None:
+        # both values in this laptop's consultant ids, where it knows them (the same person has
+        # another users.id on the server): re-applying ours writes valid ids, and the two values
+        # differ only where someone changed something
+        known = {str(theirs_id): str(ours_id) for theirs_id, ours_id in self.to_local.items()}
+        ours = rows.with_users(ours, table, known)
+        theirs = rows.with_users(theirs, table, known) if theirs is not None else None
         cur.execute(
             "INSERT INTO sync_conflicts (id, client_account_id, engagement_id, server, table_name, row_id,"
             " local_row, server_row, server_updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",

@@ -127,7 +127,7 @@ def copy_rows(
                 continue  # an audit row already there is the same row
             conflicts.append(Conflict(table, row_id, incoming, existing, existing_at))
         # the kept values speak the sender's consultant ids (re-applying ours writes them back there)
-        conflicts = [replace(c, incoming=_with_users(c.incoming, table, back)) for c in conflicts]
+        conflicts = [replace(c, incoming=with_users(c.incoming, table, back)) for c in conflicts]
         if conflicts:
             dst.execute(
                 sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(staged), ([c.row_id for c in conflicts],)
@@ -148,7 +148,7 @@ def copy_rows(
     return dst.rowcount if dst.rowcount >= 0 else 0, conflicts, moved
 
 
-def _with_users(row: dict[str, Any], table: str, ids: dict[str, str]) -> dict[str, Any]:
+def with_users(row: dict[str, Any], table: str, ids: dict[str, str]) -> dict[str, Any]:
     """`row` (a JSON row) with its consultant ids translated by `ids` (those it knows)."""
     out = dict(row)
     for column in tables.user_columns(table):

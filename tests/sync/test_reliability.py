@@ -415,7 +415,7 @@ def test_a_conflict_in_a_batch_whose_commit_reply_was_lost_is_still_recorded(
     assert kept == [(ids[0], "ours", "theirs")]
 
 
-def test_a_conflict_keeps_our_row_with_our_consultant_ids(
+def test_a_conflict_keeps_both_rows_with_this_laptops_consultant_ids(
     core: Core, tenant: Tenant, shared: SharedServer, engagement, tmp_path: Path
 ) -> None:
     """The same consultant has another `users.id` on the server: the row kept for re-applying is
@@ -433,10 +433,13 @@ def test_a_conflict_keeps_our_row_with_our_consultant_ids(
     assert [c["table"] for c in report.conflicts] == ["data_imports"]
     with owner(core.db.admin_url) as conn:
         kept = conn.execute(
-            "SELECT local_row FROM sync_conflicts WHERE engagement_id = %s", (tenant.engagement_id,)
+            "SELECT local_row, server_row FROM sync_conflicts WHERE engagement_id = %s",
+            (tenant.engagement_id,),
         ).fetchone()
-    assert kept is not None and kept[0]["source_system"] == "ours"
+    assert kept is not None and kept[0]["source_system"] == "ours" and kept[1]["source_system"] == "theirs"
     assert core.user_id != shared.user_id and kept[0]["imported_by"] == str(core.user_id)
+    # the server's value names the same consultant: the two values differ only where they do
+    assert kept[1]["imported_by"] == str(core.user_id)
 
 
 def _approve_first(c: Core, t: Tenant, import_id: uuid.UUID) -> None:
