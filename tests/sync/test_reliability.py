@@ -33,6 +33,7 @@ from core import tenancy
 from core.actions.mapping import finish_flow_mapping
 from core.actions.sync import list_rejections, resolve_rejection
 from core.bootstrap import Core
+from core.config import Identity
 from core.db.models import Asset
 from core.imports import import_file
 from core.phases import PHASES
@@ -674,7 +675,6 @@ def test_the_queue_drains_within_three_retry_intervals_after_the_server_comes_ba
 def test_a_consultant_who_is_not_a_member_there_is_refused_and_nothing_is_written(
     core: Core, tenant: Tenant, shared_server: SharedServer, engagement, tmp_path: Path
 ) -> None:
-    from core.config import Identity
     from core.db.models import ClientAccount, Engagement, EngagementMember
 
     import_file(core.uows, tenant, servers_csv(tmp_path / "servers.csv", 30))
@@ -715,6 +715,48 @@ def test_a_consultant_who_is_not_a_member_there_is_refused_and_nothing_is_writte
 
 
 # ------------------------------------------------------------ 3. two consultants, random interleavings
+COLLEAGUE_ROLE = "md_test_colleague"
+COLLEAGUE = Identity("Colleague Consultant", "colleague@example.com")
+
+
+@pytest.fixture
+def colleague(
+    shared: SharedServer, make_database: Callable[[], str], role_url: Callable[[str, str], str],
+    tmp_path_factory: pytest.TempPathFactory, engagement: tenancy.EngagementRef,
+) -> Iterator[tuple[Core, Tenant, str]]:
+    """A second consultant (own login) with their own laptop, a member of the engagement on the
+    server: (their core, their tenant, their server URL)."""
+    from core.config import Settings
+    from core.db import migrate
+    from core.db.database import Database, ensure_login_role
+    from core.db.models import ClientAccount, Engagement, EngagementMember
+
+    ensure_login_role(shared.db.admin_engine, COLLEAGUE_ROLE)
+    on_server = tenancy.ensure_user(shared.db.admin_sessions(), COLLEAGUE, COLLEAGUE_ROLE)
+    admin_url = make_database()
+    migrate.upgrade(admin_url)
+    db = Database(mode="shared", app_url=role_url(admin_url, COLLEAGUE_ROLE), admin_url=admin_url)
+    ensure_login_role(db.admin_engine, COLLEAGUE_ROLE)
+    user_id = tenancy.ensure_user(db.admin_sessions(), COLLEAGUE, COLLEAGUE_ROLE)
+    ref = engagement
+    for sessions, member in ((db.admin_sessions(), user_id), (shared.db.admin_sessions(), on_server)):
+        with sessions() as s:
+            if s.get(ClientAccount, ref.client_account_id) is None:
+                s.add(ClientAccount(id=ref.client_account_id, name=ref.client_name))
+                s.flush()
+                s.add(Engagement(id=ref.engagement_id, client_account_id=ref.client_account_id,
+                                 name=ref.engagement_name))  # fmt: skip
+                s.flush()
+            s.add(EngagementMember(client_account_id=ref.client_account_id, engagement_id=ref.engagement_id,
+                                   user_id=member, role="member"))  # fmt: skip
+            s.commit()
+    settings = Settings(data_dir=Path(tmp_path_factory.mktemp("colleague")), database_url=db.app_url)
+    core = Core(settings=settings, db=db, identity=COLLEAGUE, user_id=user_id)
+    url = make_url(shared.consultant_url).set(username=COLLEAGUE_ROLE).render_as_string(hide_password=False)
+    yield core, core.tenant_for(ref), url
+    db.close()
+
+
 TARGETS = ("asset_tag", "serial_number", "vcenter", "cpu_model", "subnet", None)
 STEPS = 200
 
@@ -783,7 +825,7 @@ def _conflicts(url: str, engagement_id: uuid.UUID) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("first", ["A", "B"])
 def test_two_consultants_interleaving_edits_and_syncs_lose_nothing_silently_and_converge(
-    core: Core, tenant: Tenant, shared: SharedServer, laptop, engagement, tmp_path: Path, first: str
+    core: Core, tenant: Tenant, shared: SharedServer, colleague, engagement, tmp_path: Path, first: str
 ) -> None:
     from core.actions import mapping
     from core.errors import UserInputError
@@ -795,12 +837,12 @@ def test_two_consultants_interleaving_edits_and_syncs_lose_nothing_silently_and_
     review = import_file(core.uows, tenant, servers_csv(tmp_path / "more.csv", 4, prefix="new"))
     mapping.ensure_suggestions(core.uows, tenant, review.import_id)
     run(core.db, tenant, shared.consultant_url, sleep=no_sleep([]))
-    other, other_tenant = laptop(engagement)
-    run(other.db, other_tenant, shared.consultant_url, sleep=no_sleep([]))
-    sides = {"A": (core, tenant), "B": (other, other_tenant)}
+    other, other_tenant, other_server = colleague
+    run(other.db, other_tenant, other_server, sleep=no_sleep([]))
+    sides = {"A": (core, tenant, shared.consultant_url), "B": (other, other_tenant, other_server)}
     if first == "B":  # the same interleaving with the consultants' parts swapped
         sides = {"A": sides["B"], "B": sides["A"]}
-    url = {k: c.db.admin_url for k, (c, _t) in sides.items()}
+    url = {k: c.db.admin_url for k, (c, _t, _s) in sides.items()}
     start = _tracked(url["A"], tenant.engagement_id, review.import_id)
     assert start == _tracked(url["B"], tenant.engagement_id, review.import_id)
     assert len(start) == 11  # 5 decisions, 6 assets
@@ -810,10 +852,10 @@ def test_two_consultants_interleaving_edits_and_syncs_lose_nothing_silently_and_
     syncs = writes = 0
     for step in range(STEPS):
         lap = rng.choice("AB")
-        c, t = sides[lap]
+        c, t, server_url = sides[lap]
         kind = rng.choice(("sync", "mapping", "asset"))
         if kind == "sync":
-            run(c.db, t, shared.consultant_url, sleep=no_sleep([]))
+            run(c.db, t, server_url, sleep=no_sleep([]))
             model.sync(lap)
             syncs += 1
             here = _values(_tracked(url[lap], tenant.engagement_id, review.import_id))
@@ -854,8 +896,8 @@ def test_two_consultants_interleaving_edits_and_syncs_lose_nothing_silently_and_
     for _round in range(6):
         moved = False
         for lap in ("A", "B"):
-            c, t = sides[lap]
-            report = run(c.db, t, shared.consultant_url, sleep=no_sleep([]))
+            c, t, server_url = sides[lap]
+            report = run(c.db, t, server_url, sleep=no_sleep([]))
             model.sync(lap)
             assert report.rejected == [], report.rejected
             moved = moved or bool(report.pushed or report.pulled)
