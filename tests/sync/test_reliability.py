@@ -489,6 +489,31 @@ def test_a_pairing_learned_in_another_engagement_of_the_client_is_not_replaced_b
     assert again.rejected == []
 
 
+def test_a_cancelled_push_resumes_without_sending_what_was_applied(
+    core: Core, tenant: Tenant, shared: SharedServer, engagement, tmp_path: Path
+) -> None:
+    from core.progress import CancelToken, Progress
+    from core.sync.engine import SyncInterrupted
+
+    prepared_offline(core, tenant, tmp_path, 400)
+    cancel = CancelToken()
+    seen: list[Progress] = []
+
+    def progress(p: Progress) -> None:
+        seen.append(p)
+        if sum(1 for x in seen if x.stage == "pushing") == 3:
+            cancel.cancel()  # the consultant presses Cancel after three batches
+
+    with pytest.raises(SyncInterrupted, match="cancelled"):
+        run(core.db, tenant, shared.consultant_url, options=SyncOptions(batch_size=100),
+            progress=progress, cancel=cancel, sleep=no_sleep([]))  # fmt: skip
+    applied = server_batches(shared, tenant.engagement_id)
+    assert len(applied) == 3 and outbox(core.db.admin_url, tenant.engagement_id) > 0
+    report = run(core.db, tenant, shared.consultant_url, options=SyncOptions(batch_size=100))
+    assert report.batches_already_applied == 0 and report.batches > 0
+    assert_pushed_once(core, shared, tenant.engagement_id, SyncReport(batches=len(applied) + report.batches))
+
+
 # ------------------------------------------------------------------------ 2. a killed process
 def cli(core: Core, *args: str) -> list[str]:
     return [sys.executable, "-m", "desktop_app", "--database-url", core.db.app_url, *args]
