@@ -44,14 +44,15 @@ def relay(out: psycopg.Copy, into: psycopg.Copy) -> int:
 
 
 def source_version(src: psycopg.Cursor, import_id: uuid.UUID) -> str:
-    """What identifies this version of the laptop's records (count, last index, last change)."""
+    """What identifies this version of the laptop's records: the last logged change of them (every
+    write to an import's records logs one, `md_log_records`) — no scan of the records themselves."""
     src.execute(
-        "SELECT count(*), coalesce(max(record_index), -1), coalesce(max(updated_at)::text, '')"
-        " FROM raw_import_records WHERE data_import_id = %s",
+        "SELECT coalesce(max(seq), 0) FROM sync_changes WHERE table_name = 'raw_import_records'"
+        " AND row_id = %s",
         (import_id,),
     )
-    n, last, changed = src.fetchone()  # type: ignore[misc]
-    return f"{n}:{last}:{changed}"
+    row = src.fetchone()
+    return f"{import_id}:{row[0] if row else 0}"
 
 
 def attached(cur: psycopg.Cursor, import_id: uuid.UUID) -> bool:
@@ -131,9 +132,7 @@ def stage(
                     sql.SQL("COPY public.{} FROM STDIN (FORMAT binary)").format(sql.Identifier(part))
                 ) as into,
             ):
-                for chunk in out:
-                    into.write(chunk)
-                    moved += len(chunk)
+                moved += relay(out, into)
             dst.execute(
                 "UPDATE sync_uploads SET last_record_index = %s, rows = rows + %s WHERE data_import_id = %s",
                 (upto, n, import_id),
@@ -177,9 +176,7 @@ def copy_fresh(src: psycopg.Cursor, dst: psycopg.Cursor, import_id: uuid.UUID) -
         src.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(select)) as out,
         dst.copy(sql.SQL("COPY public.{} FROM STDIN (FORMAT binary)").format(sql.Identifier(part))) as into,
     ):
-        for chunk in out:
-            into.write(chunk)
-            moved += len(chunk)
+        moved += relay(out, into)
     n = max(dst.rowcount, 0)  # COPY's row count (the login may only insert into the partition)
     _index_memory(dst)
     dst.execute("SELECT md_attach_raw_partition(%s)", (import_id,))

@@ -224,8 +224,9 @@ def test_a_conflict_shows_both_values_and_keep_servers_settles_it(
 
     dialog = _open_issues(qtbot, window)
     assert dialog.conflict_table.item(0, 0).text() == "data_imports"
-    # who: the server row's consultant (the server's own user id, unknown on this laptop)
-    assert dialog.conflict_table.item(0, 2).text() == f"consultant {str(shared.user_id)[:8]}"
+    # who: the server row's consultant, by name (the server's user id is mapped to the person; here
+    # the "colleague" is the same consultant logged in on the server)
+    assert dialog.conflict_table.item(0, 2).text() == "Test Consultant"
     assert dialog.conflict_table.item(0, 3).text() != "—"  # when the server's value was written
     fields = {dialog.fields.item(i, 0).text(): i for i in range(dialog.fields.rowCount())}
     row = fields["source_system"]
