@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -159,3 +160,75 @@ def _sync(
     )
     sync.report = report  # one report across retries
     return sync
+
+
+def adopt_engagement(db: Database, server_url: str, client: str, engagement: str, user_id: uuid.UUID) -> Any:
+    """ "Pull it first": an engagement that exists on the server (this login a lead or member there)
+    is made on the laptop with the same ids, this consultant with the same role, so the next sync
+    pulls its rows. Refused, with the reason, when the laptop has another client or engagement of
+    that name, or the login is not a member there."""
+    from core.db.models import ClientAccount, Engagement, EngagementMember
+    from core.tenancy import EngagementRef
+
+    server = connect(server_url)
+    try:
+        client_id, engagement_id = find_on_server(server, client, engagement)
+        with server.transaction(), server.cursor() as cur:
+            cur.execute(
+                "SELECT c.name, e.name FROM engagements e"
+                " JOIN client_accounts c ON c.id = e.client_account_id WHERE e.id = %s",
+                (engagement_id,),
+            )
+            client_name, engagement_name = cur.fetchone()  # type: ignore[misc]
+            cur.execute(
+                "SELECT set_config('app.client_account_id', %s, true),"
+                " set_config('app.engagement_id', %s, true)",
+                (str(client_id), str(engagement_id)),
+            )
+            cur.execute("SELECT md_tenant_role()")
+            role = cur.fetchone()[0]  # type: ignore[index]
+    finally:
+        server.close()
+    if role is None:
+        raise SyncRefused(
+            f"this login is not a member of {client_name} / {engagement_name} on {display_url(server_url)}",
+            "ask a lead to add you there (`db grant`)",
+        )
+    with db.admin_sessions()() as s:
+        same_name = s.query(ClientAccount).filter(ClientAccount.name == client_name).one_or_none()
+        if same_name is not None and same_name.id != client_id:
+            raise UserInputError(
+                f"this laptop has its own client {client_name!r}, not the server's",
+                hint="rename the laptop's client first, or work connected to the server",
+            )
+        if same_name is None:
+            s.add(ClientAccount(id=client_id, name=client_name))
+            s.flush()
+        local = s.get(Engagement, engagement_id)
+        if local is None:
+            other = (
+                s.query(Engagement)
+                .filter(Engagement.client_account_id == client_id, Engagement.name == engagement_name)
+                .one_or_none()
+            )
+            if other is not None:
+                raise UserInputError(
+                    f"this laptop has its own engagement {engagement_name!r} of {client_name!r},"
+                    " not the server's",
+                    hint="rename the laptop's engagement first, or push it to the server as a new one",
+                )
+            s.add(Engagement(id=engagement_id, client_account_id=client_id, name=engagement_name))
+            s.flush()
+        member = (
+            s.query(EngagementMember)
+            .filter(EngagementMember.engagement_id == engagement_id, EngagementMember.user_id == user_id)
+            .one_or_none()
+        )
+        if member is None:
+            s.add(
+                EngagementMember(
+                    client_account_id=client_id, engagement_id=engagement_id, user_id=user_id, role=role
+                )
+            )
+        s.commit()
+    return EngagementRef(client_id, client_name, engagement_id, engagement_name)

@@ -96,19 +96,28 @@ def sync(ctx: CommandContext) -> int:
     a = ctx.args
     core = ctx.core()
     only = None
+    server = _server_url(a.server)
     if a.engagement:
         if not a.client:
             raise UserInputError(
                 "--engagement needs --client", hint="name both, e.g. --client Acme --engagement Move"
             )
-        only = core.engagement(a.client, a.engagement)
+        from core import tenancy
+
+        only = tenancy.find_engagement(core.sessions, a.client, a.engagement)
+        if only is None and server is not None:  # only the server has it: pull it first
+            from core.sync.service import adopt_engagement
+
+            only = adopt_engagement(core.db, server, a.client, a.engagement, core.user_id)
+        elif only is None:
+            only = core.engagement(a.client, a.engagement)  # says it is not here, with the fix
     if a.batch_size < 1:
         raise UserInputError(f"--batch-size {a.batch_size} must be at least 1", hint="e.g. --batch-size 500")
     value = sync_all(
         core.db,
         core.uows,
         core.tenant_for,
-        _server_url(a.server),
+        server,
         only=only,
         push=not a.pull_only,
         pull=not a.push_only,
