@@ -15,8 +15,11 @@ reached (nothing is lost: run it again).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.cli.output import print_json
@@ -75,6 +78,33 @@ def _server_url(url: str | None) -> str | None:
     return credentials.with_password(bare, credentials.load_password(bare))
 
 
+@contextlib.contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[Any], None] | None]:
+    """A bar on stderr while pushing and pulling (only for a terminal: pipes and logs stay clean)."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed:>10,.0f} {task.fields[unit]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("connecting", total=None, unit="")
+
+    def update(p: Any) -> None:
+        bar.update(task, description=p.stage, completed=p.done, total=p.total, unit=p.unit)
+
+    with bar:
+        yield update
+
+
 def _print(value: dict[str, Any]) -> None:
     for e in value["engagements"]:
         print(f"{e['engagement']}: {e['status']}" + (f" ({e['reason']})" if e.get("reason") else ""))
@@ -113,16 +143,26 @@ def sync(ctx: CommandContext) -> int:
             only = core.engagement(a.client, a.engagement)  # says it is not here, with the fix
     if a.batch_size < 1:
         raise UserInputError(f"--batch-size {a.batch_size} must be at least 1", hint="e.g. --batch-size 500")
-    value = sync_all(
-        core.db,
-        core.uows,
-        core.tenant_for,
-        server,
-        only=only,
-        push=not a.pull_only,
-        pull=not a.push_only,
-        batch_size=a.batch_size,
-    ).value
+    from core.progress import CancelToken
+
+    cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())  # Ctrl+C stops cleanly
+    try:
+        with _progress_bar(sys.stderr.isatty()) as on_progress:
+            value = sync_all(
+                core.db,
+                core.uows,
+                core.tenant_for,
+                server,
+                only=only,
+                push=not a.pull_only,
+                pull=not a.push_only,
+                batch_size=a.batch_size,
+                progress=on_progress,
+                cancel=cancel,
+            ).value
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if a.json:
         print_json(value)
     else:
