@@ -126,6 +126,17 @@ def copy_rows(
             if table in tables.APPEND_ONLY:
                 continue  # an audit row already there is the same row
             conflicts.append(Conflict(table, row_id, incoming, existing, existing_at))
+        # a change based on a version of a row the target no longer has: deleted there meanwhile —
+        # the deletion stands (writing ours would bring the row back without anyone knowing)
+        dst.execute(
+            sql.SQL(
+                "SELECT s.id, to_jsonb(s) FROM {} s"
+                " WHERE NOT EXISTS (SELECT 1 FROM public.{} t WHERE t.id = s.id)"
+            ).format(staged, sql.Identifier(table))
+        )
+        for row_id, incoming in dst.fetchall():
+            if bases.get(row_id) is not None and table not in tables.APPEND_ONLY:
+                conflicts.append(Conflict(table, row_id, incoming, {"deleted": True}, None))
         # the kept values speak the sender's consultant ids (re-applying ours writes them back there)
         conflicts = [replace(c, incoming=with_users(c.incoming, table, back)) for c in conflicts]
         if conflicts:
