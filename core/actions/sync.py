@@ -178,16 +178,17 @@ def resolve_conflict(
 
 
 def _write_row(uow: Any, table: str, row_id: uuid.UUID, values: dict[str, Any]) -> None:
-    """Our kept value back onto the row (every column but the key and the stamps)."""
+    """Our kept value back onto the row — inserted again when it is gone here (the server deleted
+    it and the pull followed): every column but the key and the stamps."""
     t = tables.table(table)
     cols = [c.name for c in t.columns if c.name not in ("id", "created_at", "updated_at")]
-    assignments = ", ".join(f'"{c}" = r."{c}"' for c in cols)
+    assignments = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols)
     uow.session.execute(
         text(
-            f'UPDATE "{t.name}" AS t SET {assignments} FROM jsonb_populate_record(NULL::"{t.name}", '
-            "CAST(:row AS jsonb)) AS r WHERE t.id = :id"
+            f'INSERT INTO "{t.name}" SELECT * FROM jsonb_populate_record(NULL::"{t.name}", '
+            f"CAST(:row AS jsonb)) ON CONFLICT (id) DO UPDATE SET {assignments}"
         ),
-        {"row": json.dumps(values, default=str), "id": row_id},
+        {"row": json.dumps({**values, "id": str(row_id)}, default=str)},
     )
 
 

@@ -171,7 +171,8 @@ class Sync:
 
     def _tell(self, stage: str, done: int, total: int | None) -> None:
         if self.progress is not None:
-            self.progress(Progress(stage=stage, done=done, total=total, unit="changes"))
+            moved = self.report.bytes_pushed + self.report.bytes_pulled
+            self.progress(Progress(stage=stage, done=done, total=total, unit="changes", bytes_done=moved))
 
     def _local(self, **settings: str) -> Any:
         return transaction(self.local, self.local_scope, **settings)

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from core import tenancy
 from core.actions.mapping import finish_flow_mapping
-from core.actions.sync import list_rejections, resolve_rejection
+from core.actions.sync import list_conflicts, list_rejections, resolve_conflict, resolve_rejection
 from core.bootstrap import Core
 from core.config import Identity
 from core.db.models import Asset
@@ -534,6 +534,13 @@ def test_a_change_to_a_row_deleted_on_the_server_is_a_conflict_not_a_resurrectio
     assert kept == [("edited offline", {"deleted": True})]
     assert gone not in _asset_ids(core, tenant)  # the pull brought the deletion here too
     assert row_ids(core.db.admin_url, tenant.engagement_id) == row_ids(shared.admin_url, tenant.engagement_id)
+    # the consultant re-applies the kept edit: the row is back here, and the next sync sends it there
+    (conflict,) = list_conflicts(core.uows, tenant)
+    resolve_conflict(core.uows, tenant, uuid.UUID(conflict["id"]), "reapply")
+    assert gone in _asset_ids(core, tenant)
+    run(core.db, tenant, shared.consultant_url, sleep=no_sleep([]))
+    assert _server_descriptions(shared, tenant.engagement_id)[gone] == "edited offline"
+    assert list_conflicts(core.uows, tenant) == []
 
 
 # ------------------------------------------------------------------------ 2. a killed process
