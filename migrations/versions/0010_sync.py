@@ -19,8 +19,9 @@ table, a definer function):
   trigger, so an import's records go with its `data_imports` row). Replaying what was pulled sets
   `md.sync_replaying` for its transaction and logs nothing; a push applied on the server sets
   `md.sync_origin` to the pushing device, so it does not come back to that device.
-  `md_touch_row` (BEFORE UPDATE) stamps `updated_at` on every local change, whatever wrote it, so
-  the row's `updated_at` is its version; rows arriving by sync keep the sender's stamp.
+  `md_touch_row` (BEFORE UPDATE) stamps `updated_at` on every local change that did not set it
+  itself, whatever wrote it, so the row's `updated_at` is its version; rows arriving by sync keep
+  the sender's stamp.
 - `sync_state` (laptop): per engagement and server, this device's id and its cursors.
 - `sync_batches` (server): one row per applied push batch, keyed by the batch's idempotency key,
   written in the batch's transaction — a retry after a cut connection looks the key up.
@@ -116,7 +117,9 @@ $$
 TOUCH_ROW = """
 CREATE FUNCTION md_touch_row() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF coalesce(current_setting('md.sync_replaying', true), '') <> 'on'
+    -- an UPDATE that sets updated_at itself keeps its value (the ORM's stamp, a sync, an admin)
+    IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at
+       AND coalesce(current_setting('md.sync_replaying', true), '') <> 'on'
        AND coalesce(current_setting('md.sync_origin', true), '') = '' THEN
         NEW.updated_at := clock_timestamp();
     END IF;
