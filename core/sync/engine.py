@@ -208,6 +208,8 @@ class Sync:
         except Disconnect as exc:  # a cut here is retried like any other
             raise SyncInterrupted(f"the connection to {self.server_name} was lost: {exc}") from exc
         role = row[0] if row else None
+        if role is None:
+            role = self._push_engagement()
         if role not in ("lead", "member"):
             who = "a viewer of" if role == "viewer" else "not a member of"
             raise SyncRefused(
@@ -215,6 +217,36 @@ class Sync:
                 "ask a lead to add you there: `migration-discovery --database-url SERVER db grant ROLE "
                 "--client NAME --engagement NAME --role member`",
             )
+
+    def _push_engagement(self) -> str | None:
+        """An engagement made offline goes to the server with its ids when this login leads another
+        engagement of the client there (`md_push_engagement`); the server's refusal is the reason
+        given. Returns this login's role on it afterwards (None: not a member)."""
+        with self._local() as cur:
+            cur.execute("SELECT name FROM engagements WHERE id = %s", (self.local_scope.engagement_id,))
+            row = cur.fetchone()
+        if row is None:
+            return None
+        try:
+            with self._server() as dst:
+                dst.execute(
+                    "SELECT md_push_engagement(%s, %s, %s)",
+                    (self.server_scope.client_account_id, self.server_scope.engagement_id, row[0]),
+                )
+                outcome = dst.fetchone()[0]  # type: ignore[index]
+                dst.execute("SELECT md_tenant_role()")
+                role = dst.fetchone()[0]  # type: ignore[index]
+        except Disconnect as exc:
+            raise SyncInterrupted(f"the connection to {self.server_name} was lost: {exc}") from exc
+        except (pg_errors.InsufficientPrivilege, pg_errors.UniqueViolation) as exc:
+            reason = str(exc).strip().splitlines()[0]
+            raise SyncRefused(
+                f"{self.server_name} does not take this engagement: {reason}; nothing was pushed or pulled",
+                "ask a lead there to add you to it (`db grant`), or work connected to the server",
+            ) from exc
+        if outcome == "created":
+            self.report.count(self.report.pushed, "engagements", 1)
+        return role
 
     # ---------------------------------------------------------------------------------------- push
     def _outbox(self, pending: dict[str, Any] | None) -> tuple[uuid.UUID, list[Change]] | None:

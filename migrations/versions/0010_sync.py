@@ -197,6 +197,46 @@ BEGIN
   DELETE FROM public.sync_uploads WHERE data_import_id = imp;
 END $$
 """
+# An engagement made offline on a laptop reaches the server with its own ids when the pushing
+# login leads another engagement of the same client there (a new client is the server owner's
+# call, `db grant`); the login becomes the new engagement's lead. Refused, with the reason, else.
+PUSH_ENGAGEMENT = """
+CREATE FUNCTION public.md_push_engagement(cid uuid, eid uuid, ename text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  uid uuid;
+  found_client uuid;
+BEGIN
+  SELECT u.id INTO uid FROM public.users u WHERE u.db_role = session_user;
+  IF uid IS NULL THEN
+    RAISE EXCEPTION 'this login is not a consultant on this server' USING ERRCODE = '42501';
+  END IF;
+  SELECT e.client_account_id INTO found_client FROM public.engagements e WHERE e.id = eid;
+  IF found_client IS NOT NULL THEN
+    IF found_client <> cid THEN
+      RAISE EXCEPTION 'engagement % belongs to another client here', eid USING ERRCODE = '42501';
+    END IF;
+    RETURN 'exists';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM public.client_accounts c WHERE c.id = cid) THEN
+    RAISE EXCEPTION 'this client is not on the server: its owner adds it (db grant)' USING ERRCODE = '42501';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM public.engagement_members m
+                  WHERE m.client_account_id = cid AND m.user_id = uid AND m.role = 'lead') THEN
+    RAISE EXCEPTION 'only a lead of one of this client''s engagements may add an engagement here'
+      USING ERRCODE = '42501';
+  END IF;
+  IF EXISTS (SELECT 1 FROM public.engagements e WHERE e.client_account_id = cid AND e.name = ename) THEN
+    RAISE EXCEPTION 'the client already has an engagement named % here', ename USING ERRCODE = '23505';
+  END IF;
+  INSERT INTO public.engagements (id, client_account_id, name) VALUES (eid, cid, ename);
+  INSERT INTO public.engagement_members (id, client_account_id, engagement_id, user_id, role)
+  VALUES (gen_random_uuid(), cid, eid, uid, 'lead');
+  RETURN 'created';
+END $$
+"""
 LOG_RECORDS = """
 CREATE FUNCTION md_log_records() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -361,7 +401,12 @@ def upgrade() -> None:
     op.execute(LOG_RECORDS)
     op.execute(STAGE_PARTITION)
     op.execute(ATTACH_STAGED)
-    for fn in ("md_stage_raw_partition(uuid, boolean)", "md_attach_staged_partition(uuid)"):
+    op.execute(PUSH_ENGAGEMENT)
+    for fn in (
+        "md_stage_raw_partition(uuid, boolean)",
+        "md_attach_staged_partition(uuid)",
+        "md_push_engagement(uuid, uuid, text)",
+    ):
         op.execute(f"REVOKE ALL ON FUNCTION public.{fn} FROM PUBLIC")
         op.execute(f"GRANT EXECUTE ON FUNCTION public.{fn} TO {APP_ROLE}")
     for table in SYNCED_TABLES:
@@ -387,6 +432,7 @@ def downgrade() -> None:
     for table in SYNCED_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS md_log_change ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS md_touch_row ON {table}")
+    op.execute("DROP FUNCTION IF EXISTS md_push_engagement(uuid, uuid, text)")
     op.execute("DROP FUNCTION IF EXISTS md_attach_staged_partition(uuid)")
     op.execute("DROP FUNCTION IF EXISTS md_stage_raw_partition(uuid, boolean)")
     op.execute("DROP FUNCTION IF EXISTS md_log_records()")

@@ -80,3 +80,46 @@ def test_pull_first_is_refused_for_an_engagement_the_login_may_not_see(
         adopt_engagement(fresh.db, shared_server.consultant_url, "Elsewhere Ltd", "Private", fresh.user_id)
     assert tenancy.find_engagement(fresh.sessions, "Elsewhere Ltd", "Private") is None
     fresh.db.close()
+
+
+def _offline_engagement(core: Core, client: str, name: str, tmp_path: Path) -> Tenant:
+    ref = tenancy.ensure_engagement(core.db.admin_sessions(), client, name, core.user_id)
+    tenant = core.tenant_for(ref)
+    csv = tmp_path / f"{name}.csv"
+    csv.write_text("Server Name,IP Address\n" + "".join(f"n{i},10.1.0.{i}\n" for i in range(1, 11)), "utf-8")
+    import_file(core.uows, tenant, csv)
+    return tenant
+
+
+def test_an_engagement_made_offline_is_pushed_when_the_login_leads_the_client_there(
+    core: Core, shared: SharedServer, engagement: tenancy.EngagementRef, tmp_path: Path
+) -> None:
+    tenant = _offline_engagement(core, engagement.client_name, "Made offline", tmp_path)
+    report = run(core.db, tenant, shared.consultant_url)
+    assert report.pushed["engagements"] == 1 and report.pushed["raw_import_records"] == 10
+    with shared.db.admin_sessions()() as s:
+        from core.db.models import Engagement, EngagementMember
+
+        made = s.get(Engagement, tenant.engagement_id)
+        assert made is not None and made.name == "Made offline"
+        roles = [m.role for m in s.query(EngagementMember).filter_by(engagement_id=tenant.engagement_id)]
+    assert roles == ["lead"]
+
+
+def test_an_engagement_made_offline_is_refused_with_the_reason_when_the_login_does_not_lead_there(
+    core: Core, shared_server: SharedServer, engagement: tenancy.EngagementRef, tmp_path: Path
+) -> None:
+    from .conftest import mirror
+
+    mirror(shared_server, engagement, role="member")  # a member, not a lead, of the client there
+    tenant = _offline_engagement(core, engagement.client_name, "Not allowed", tmp_path)
+    with pytest.raises(SyncRefused, match="only a lead"):
+        run(core.db, tenant, shared_server.consultant_url)
+    new_client = _offline_engagement(core, f"Brand new {engagement.client_name}", "E", tmp_path)
+    with pytest.raises(SyncRefused, match="client is not on the server"):
+        run(core.db, new_client, shared_server.consultant_url)
+    with shared_server.db.admin_sessions()() as s:
+        from core.db.models import Engagement
+
+        assert s.get(Engagement, tenant.engagement_id) is None
+        assert s.get(Engagement, new_client.engagement_id) is None
