@@ -29,6 +29,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
+from core.db import migrate
 from core.errors import UserInputError
 from core.progress import CancelToken, Progress
 from core.sync import records, rows, tables
@@ -93,6 +94,27 @@ class SyncReport:
             "bytes_pushed": self.bytes_pushed,
             "bytes_pulled": self.bytes_pulled,
         }
+
+
+def check_revision(server: psycopg.Connection, server_name: str) -> None:
+    """Refuse, before anything moves, a server whose schema is not this app's (rows could not be
+    written as this app reads them): older names the upgrade, newer the app's update."""
+    with server.transaction(), server.cursor() as cur:
+        cur.execute(
+            "SELECT CASE WHEN to_regclass('alembic_version') IS NULL THEN NULL"
+            " ELSE (SELECT version_num FROM alembic_version) END"
+        )
+        revision = cur.fetchone()[0]  # type: ignore[index]
+    if revision == migrate.HEAD_REVISION:
+        return
+    newer = revision is not None and not migrate.is_known_revision(revision)
+    raise SyncRefused(
+        f"the schema on {server_name} is at revision {revision or 'none'}, this app's is "
+        f"{migrate.HEAD_REVISION}: nothing was pushed or pulled",
+        "install the newer version of Migration Discovery"
+        if newer
+        else "ask the server's owner to run `migration-discovery --database-url SERVER db upgrade`",
+    )
 
 
 def collapse(changes: Iterable[Change]) -> list[Change]:

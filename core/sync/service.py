@@ -20,7 +20,7 @@ import psycopg
 from core.db.database import Database
 from core.errors import UserInputError
 from core.progress import CancelToken, Progress
-from core.sync.engine import Sync, SyncInterrupted, SyncRefused, SyncReport
+from core.sync.engine import Sync, SyncInterrupted, SyncRefused, SyncReport, check_revision
 from core.sync.link import Scope, connect, display_url, libpq_url
 from core.uow import Tenant
 
@@ -143,6 +143,7 @@ def _sync(
     report: SyncReport,
 ) -> Sync:
     try:
+        check_revision(server, display_url(server_url))
         theirs = server_user(server)
     except psycopg.OperationalError as exc:
         raise SyncInterrupted(f"the connection to {display_url(server_url)} was lost: {exc}") from exc
