@@ -34,6 +34,8 @@ table, a definer function):
   into the import's partition while it is not attached (`md_stage_raw_partition`), and the push's
   last batch pins them to the tenant and attaches it (`md_attach_staged_partition`).
 
+Rows written before this revision are logged once as changes (the first sync sends them).
+
 Every new table is a tenant table like the others (row-level security enabled and forced, the same
 four policies, the app role may read and write it).
 
@@ -418,12 +420,29 @@ def upgrade() -> None:
             f"CREATE TRIGGER md_touch_row BEFORE UPDATE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION md_touch_row()"
         )
+    _log_existing_rows()
     for event in ("INSERT", "UPDATE", "DELETE"):
         table = "NEW" if event != "DELETE" else "OLD"
         op.execute(
             f"CREATE TRIGGER md_log_records_{event.lower()} AFTER {event} ON raw_import_records "
             f"REFERENCING {table} TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION md_log_records()"
         )
+
+
+def _log_existing_rows() -> None:
+    """Rows written before this revision are changes nobody has pushed yet: log each once, so the
+    first sync sends the work a laptop already holds (an import's records go with its row). The
+    owner sees every tenant's rows only while row-level security is not forced on the tables."""
+    for table in (*SYNCED_TABLES, "sync_changes"):
+        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    for table in SYNCED_TABLES:
+        op.execute(
+            "INSERT INTO sync_changes (client_account_id, engagement_id, table_name, row_id, op)"
+            f" SELECT client_account_id, engagement_id, '{table}', id, 'upsert' FROM {table}"
+            " ORDER BY created_at"
+        )
+    for table in (*SYNCED_TABLES, "sync_changes"):
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
 
 
 def downgrade() -> None:

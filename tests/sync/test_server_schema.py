@@ -33,3 +33,40 @@ def test_a_server_at_an_older_schema_is_refused_naming_the_upgrade(
     with pytest.raises(SyncRefused, match="revision 0009") as refused:
         run(core.db, tenant, url)
     assert "db upgrade" in (refused.value.hint or "")
+
+
+def test_work_a_laptop_held_before_the_sync_schema_is_in_its_outbox(
+    make_database, role_url, tmp_path
+) -> None:
+    """Upgrading to 0010 logs every existing row once, so the first sync sends it (nothing lost)."""
+    from sqlalchemy import func, select
+
+    from core import tenancy
+    from core.config import Settings
+    from core.db.models import SyncChange
+    from core.imports import import_file
+
+    from .conftest import IDENTITY
+
+    admin_url = make_database()
+    migrate.upgrade(admin_url, "0009")
+    db = Database(mode="shared", app_url=role_url(admin_url, ROLE), admin_url=admin_url)
+    ensure_login_role(db.admin_engine, ROLE)
+    user_id = tenancy.ensure_user(db.admin_sessions(), IDENTITY, ROLE)
+    ref = tenancy.ensure_engagement(db.admin_sessions(), "Before Sync", "E", user_id)
+    old = Core(settings=Settings(data_dir=tmp_path, database_url=db.app_url), db=db, identity=IDENTITY,
+               user_id=user_id)  # fmt: skip
+    csv = tmp_path / "old.csv"
+    csv.write_text("Server Name\nold01\nold02\n", "utf-8")
+    made = import_file(old.uows, old.tenant_for(ref), csv)
+    migrate.upgrade(admin_url)
+    with old.uow(old.tenant_for(ref)) as uow:
+        logged = dict(
+            uow.session.execute(
+                select(SyncChange.table_name, func.count()).group_by(SyncChange.table_name)
+            ).all()
+        )
+        rows = uow.session.scalar(select(SyncChange.row_id).where(SyncChange.table_name == "data_imports"))
+    assert logged["data_imports"] == 1 and rows == made.import_id
+    assert logged["discovery_flows"] == 1 and logged["import_field_mappings"] >= 1
+    db.close()
