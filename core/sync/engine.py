@@ -263,8 +263,10 @@ class Sync:
         except (pg_errors.InsufficientPrivilege, pg_errors.UniqueViolation) as exc:
             reason = str(exc).strip().splitlines()[0]
             raise SyncRefused(
-                f"{self.server_name} does not take this engagement: {reason}; nothing was pushed or pulled",
-                "ask a lead there to add you to it (`db grant`), or work connected to the server",
+                f"this login is not a member of the engagement on {self.server_name}, and the server"
+                f" does not take it as a new one ({reason}): nothing was pushed or pulled",
+                "ask a lead to add you there: `migration-discovery --database-url SERVER db grant ROLE "
+                "--client NAME --engagement NAME --role member`",
             ) from exc
         if outcome == "created":
             self.report.count(self.report.pushed, "engagements", 1)
