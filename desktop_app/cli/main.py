@@ -11,8 +11,10 @@ object on stderr instead: `{"error", "hint", "file", "row", "column", "sheet", "
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -166,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[CommandContext], int] | None = getattr(args, "handler", None)
     if handler is None:  # no subcommand: open the desktop application
         handler = commands_gui.run_gui
+    global _ran_gui
+    _ran_gui = handler is commands_gui.run_gui
     ctx = CommandContext(args)
     configure_logging(_data_dir(ctx), verbose=args.verbose)
     try:
@@ -192,5 +196,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.warning("closing the database failed", exc_info=True)
 
 
+_ran_gui = False
+
+
+def entry() -> None:
+    """The process entry point (`migration-discovery`, `python -m desktop_app`).
+
+    Why not plain `sys.exit(main())`: a command has closed its database and written its output
+    when `main` returns, yet about one CLI process in 35 was then killed by SIGABRT ("FATAL:
+    exception not rethrown") while the interpreter tore down its native extensions — the JSON was
+    out, but the exit status said "crashed". So a command flushes its streams and logs and ends the
+    process with its own exit code right away. The desktop app exits the usual way (Qt's own
+    teardown).
+    """
+    code = main()
+    if _ran_gui:
+        sys.exit(code)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
