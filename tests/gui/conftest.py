@@ -8,7 +8,10 @@ delivery as the application does. Tests wait on conditions, never sleep.
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 import time
+import traceback
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,7 +63,15 @@ def wait_idle(qtbot: QtBot, manager: TaskManager, timeout_ms: int = 60_000) -> N
     except Exception as exc:
         now = time.monotonic()
         running = [f"{t.label} ({t.state}, {now - t.started_at:.0f} s)" for t in manager.running()]
-        raise AssertionError(f"tasks still running after {timeout_ms / 1000:.0f} s: {running}") from exc
+        workers = {t.ident: t.name for t in threading.enumerate() if t.name.startswith("md-")}
+        stacks = "".join(
+            f"\n--- {workers[ident]}\n" + "".join(traceback.format_stack(frame)[-6:])
+            for ident, frame in sys._current_frames().items()
+            if ident in workers
+        )
+        raise AssertionError(
+            f"tasks still running after {timeout_ms / 1000:.0f} s: {running}; worker threads:{stacks}"
+        ) from exc
 
 
 @pytest.fixture
