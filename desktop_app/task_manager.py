@@ -241,6 +241,7 @@ class TaskManager(QObject):
             handle, fn, with_context, success, failure, parent, changes, initiator, needs_core, timeout
         )
         handle.task = asyncio.ensure_future(coro, loop=self._loop)
+        handle.task.add_done_callback(lambda fut: self._settle(handle, fut, failure, parent))
         self.task_started.emit(handle)
         return handle
 
@@ -268,6 +269,8 @@ class TaskManager(QObject):
         for handle in self.running():  # stop awaiting: results that arrive now have nowhere to go
             if handle.task is not None and not handle.task.done():
                 handle.task.cancel()
+            if handle.state == "queued":  # never started, never will: ended now, not at the next step
+                self._finish(handle, asyncio.CancelledError())
         if TaskManager._instance is self:
             TaskManager._instance = None
 
@@ -344,7 +347,26 @@ class TaskManager(QObject):
         except Exception:
             sys.excepthook(*sys.exc_info())
 
+    def _settle(
+        self,
+        handle: TaskHandle,
+        fut: asyncio.Future[Any],
+        failure: Callable[[BaseException], None] | None,
+        parent: QWidget | None,
+    ) -> None:
+        """The asyncio task ended: if `_run` never got to finish the handle (the task was cancelled
+        before its first step, so none of its body ran), finish it here and tell the caller, so that
+        no handle waits for ever and no caller waits for an answer that never comes."""
+        if handle.finished_at is not None:
+            return
+        exc = asyncio.CancelledError() if fut.cancelled() else fut.exception()
+        self._finish(handle, exc or asyncio.CancelledError())
+        if not self._closed:
+            self._deliver_failure(OperationCancelled(f"{handle.label} was cancelled"), failure, parent)
+
     def _finish(self, handle: TaskHandle, exc: BaseException | None) -> None:
+        if handle.finished_at is not None:  # settled already (see `_settle`)
+            return
         handle.finished_at = time.monotonic()
         if exc is None:
             handle.state = "done"

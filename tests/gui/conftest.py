@@ -70,8 +70,21 @@ def wait_idle(qtbot: QtBot, manager: TaskManager, timeout_ms: int = 60_000) -> N
             if ident in workers
         )
         raise AssertionError(
-            f"tasks still running after {timeout_ms / 1000:.0f} s: {running}; worker threads:{stacks}"
+            f"tasks still running after {timeout_ms / 1000:.0f} s: {running}; "
+            f"loop: {_loop_state(manager)}; worker threads:{stacks}"
         ) from exc
+
+
+def _loop_state(manager: TaskManager) -> str:
+    """Whether each stuck task's asyncio side has ended (a task cancelled before its first step
+    ends without running any of its body) and where it waits."""
+    parts = []
+    for t in manager.running():
+        fut = t.task
+        if fut is not None:
+            where = [f"{f.f_code.co_name}:{f.f_lineno}" for f in fut.get_stack()]  # type: ignore[attr-defined]
+            parts.append(f"{t.label}: done={fut.done()} cancelled={fut.cancelled()} at {where}")
+    return ", ".join(parts) or "no asyncio task"
 
 
 @pytest.fixture

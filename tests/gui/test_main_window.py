@@ -81,6 +81,21 @@ def test_closing_with_work_running_asks_then_cancels(
     qtbot.waitUntil(lambda: handle.state == "cancelled")
 
 
+def test_closing_right_after_a_refresh_leaves_no_task_behind(
+    qtbot: QtBot, window: MainWindow, tasks: TaskManager, engagement: EngagementRef
+) -> None:
+    """Regression (CI, about 1 run in 3): a broadcast just before the window closed queued reads
+    (the sync state, the sidebar) and the close cancelled them before they started; such a task
+    stayed "queued" for ever and the test's wait for idle work timed out after 60 s."""
+    from core.changes import OpChanges
+
+    qtbot.waitUntil(tasks.is_idle)
+    tasks.operation_did_execute.emit(OpChanges(imports=True), None)  # queues reads, runs none yet
+    queued = [t.label for t in tasks.running()]
+    window.close()
+    assert queued and tasks.is_idle(), queued
+
+
 def test_adding_a_screen_is_one_class(qtbot: QtBot, tasks: TaskManager, store: SettingsStore) -> None:
     @register_screen
     class ExampleScreen(Screen):

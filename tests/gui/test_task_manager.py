@@ -129,6 +129,34 @@ def test_tasks_submitted_before_the_database_opens_wait_for_it(
     manager.shutdown()
 
 
+def test_work_queued_when_the_manager_shuts_down_ends_cancelled(
+    qtbot: QtBot, loop: object, core: Core
+) -> None:
+    """Regression: closing the window right after a read was submitted (the sync state refresh)
+    cancelled the asyncio task before its first step; the handle stayed "queued" for ever, so the
+    task list never emptied and later waits timed out."""
+    manager = TaskManager(loop)  # type: ignore[arg-type]
+    manager.set_core(core)
+    ran: list[object] = []
+    failed: list[BaseException] = []
+    handle = QueryOp(None, lambda c: ran.append(c)).failure(failed.append).run_in_background(manager)
+    manager.shutdown()  # before the loop ever ran the task's first step
+    assert handle.state == "cancelled" and manager.is_idle()
+    qtbot.waitUntil(lambda: handle.task is not None and handle.task.done())
+    assert not ran and not failed  # a closed manager delivers nothing
+    assert manager.wait_for_workers(10)
+
+
+def test_a_task_cancelled_before_it_starts_is_settled(qtbot: QtBot, tasks: TaskManager) -> None:
+    """However its asyncio task ends, a handle ends too (its failure callback hears of it)."""
+    failed: list[BaseException] = []
+    handle = QueryOp(None, lambda c: c).failure(failed.append).run_in_background(tasks)
+    assert handle.task is not None
+    handle.task.cancel()
+    qtbot.waitUntil(tasks.is_idle)
+    assert handle.state == "cancelled" and len(failed) == 1
+
+
 def test_excepthook_logs_and_shows(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
