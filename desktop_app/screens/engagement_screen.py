@@ -2,19 +2,25 @@
 
 Why one base: each of these screens reloads the same way — at once when the engagement changes and
 the screen is shown, else when it is next shown — and again when an operation's changes touch what
-it shows (`refresh_on`: `OpChanges` flags). Subclasses say what to forget (`clear_engagement`), how
-to draw (`_render`) and how to load (`refresh`, which clears `_scope_pending` and `_stale`).
+it shows (`refresh_on`: `OpChanges` flags) — and has the same heading, empty hint and failure line.
+Subclasses say what to read (`loader`, `load_what`), what to forget (`clear_engagement`), what to do
+with a result (`_loaded`) and how to draw it (`_render`, which starts with `_render_scope`).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter
 
 from core.changes import OpChanges
 from desktop_app.screens.registry import Screen, Selection
+from desktop_app.task_manager import QueryOp
+
+if TYPE_CHECKING:
+    from core.bootstrap import Core
 
 
 class EngagementScreen(Screen):
@@ -24,10 +30,21 @@ class EngagementScreen(Screen):
     refresh_on: ClassVar[tuple[str, ...]] = ("analysis", "assets", "flows")
     #: skip operations this screen started itself (it refreshes from their result instead)
     ignores_own_operations: ClassVar[bool] = False
+    #: what `refresh` reads, `(core, selection) -> data`: runs in the read pool, never touches widgets
+    loader: ClassVar[Callable[[Core, Selection], Any]]
+    #: what is read, in the status bar and the hints ("Loading the wave plan…", "Could not load …")
+    load_what: ClassVar[str]
+    #: the hint shown while no engagement is selected
+    no_engagement: ClassVar[str]
     _scope_pending: bool = True
     _stale: bool = False
+    #: a read is under way (tests and the screens wait on it)
+    loading: bool = False
     #: the screen's main splitter, its sizes remembered per screen (`save_state`)
     splitter: QSplitter
+    heading: QLabel
+    subtitle: QLabel
+    empty: QLabel
 
     @staticmethod
     def empty_hint(text: str) -> QLabel:
@@ -38,6 +55,29 @@ class EngagementScreen(Screen):
         label.setWordWrap(True)
         return label
 
+    def _build_header(self) -> None:
+        """The title line, the subtitle under it and the empty hint (placed by the subclass)."""
+        self.heading = QLabel(self.title)
+        self.heading.setObjectName("screenTitle")
+        self.subtitle = QLabel("")
+        self.subtitle.setObjectName("screenSubtitle")
+        self.subtitle.setWordWrap(True)
+        self.empty = self.empty_hint(self.no_engagement)
+
+    def _render_scope(self, data: object | None) -> bool:
+        """Heading, subtitle and empty hint for what is selected; True when `data` is there to draw."""
+        if not self.selection.has_engagement:
+            self.heading.setText(self.title)
+            self.subtitle.setText("")
+            self.empty.setText(self.no_engagement)
+            return False
+        self.heading.setText(f"{self.title} — {self.selection.engagement_name}")
+        if data is None:
+            self.subtitle.setText(self.selection.client_name)
+            self.empty.setText(f"Loading {self.load_what}…")
+            return False
+        return True
+
     def save_state(self) -> None:
         self.ctx.settings.save_splitter(self.screen_id, self.splitter)
 
@@ -47,8 +87,32 @@ class EngagementScreen(Screen):
     def _render(self) -> None:
         raise NotImplementedError
 
-    def refresh(self) -> None:
+    def _loaded(self, selection: Selection, data: Any) -> None:
+        """Take a result read for `selection` (still the selected engagement) and draw it."""
         raise NotImplementedError
+
+    def refresh(self) -> None:
+        """Read the engagement's data again (in the read pool); `_loaded` gets it."""
+        self._scope_pending = self._stale = False
+        if not self.selection.has_engagement:
+            self._render()
+            return
+        selection = self.selection
+        load = type(self).loader
+        self.loading = True
+        QueryOp(self, lambda core: load(core, selection), label=f"Loading {self.load_what}").success(
+            lambda data: self._receive(selection, data)
+        ).failure(self._failed).run_in_background(self.ctx.tasks)
+
+    def _receive(self, selection: Selection, data: Any) -> None:
+        if selection.engagement_id != self.selection.engagement_id:
+            return  # read for an engagement no longer selected; its own read is on its way
+        self.loading = False
+        self._loaded(selection, data)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.loading = False
+        self.status_message.emit(f"Could not load {self.load_what}: {exc}")
 
     def set_selection(self, selection: Selection) -> None:
         previous = self.selection

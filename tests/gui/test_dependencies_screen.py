@@ -157,3 +157,31 @@ def test_empty_states_not_run_and_no_dependency_data(
     qtbot.waitUntil(lambda: screen.tabs.isVisible() and not screen.loading, timeout=10_000)
     assert screen.note.isVisible() and "no dependency data" in screen.note.text().lower()
     assert screen.groups.rowCount() >= 3
+
+
+def test_a_refused_decision_is_shown_as_an_error_not_as_a_failed_read(
+    qtbot: QtBot, tasks: TaskManager, store: SettingsStore, core: Core, tenant: Tenant,
+    engagement: tenancy.EngagementRef,
+) -> None:  # fmt: skip
+    """Regression: a decision the core refused (here: the server was removed meanwhile) only said
+    "Could not load the dependencies" in the status bar; now the error dialog names the refusal."""
+    from sqlalchemy import text
+
+    from desktop_app import error_dialog
+
+    _estate(core, tenant)
+    window = _window(qtbot, tasks, store, engagement)
+    screen = _open(qtbot, window, engagement)
+    screen.tabs.setCurrentIndex(TAB_INFRA)
+    screen.select_infrastructure("dns01")
+    screen.reason.setText("an application server that also answers DNS")
+    with core.uow(tenant) as uow:  # another consultant removed the server meanwhile
+        uow.session.execute(text("DELETE FROM assets WHERE hostname = 'dns01'"))
+        uow.commit()
+    before = len(error_dialog.open_dialogs())
+    screen.toggle_button.click()
+    qtbot.waitUntil(lambda: len(error_dialog.open_dialogs()) > before, timeout=15_000)
+    box = error_dialog.open_dialogs()[-1]
+    assert "no asset" in box.text() and "in this engagement" in box.text()
+    assert not screen.loading
+    box.close()

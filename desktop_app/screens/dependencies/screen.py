@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.error_dialog import show_error
 from desktop_app.screens.dependencies import service
 from desktop_app.screens.dependencies.cluster import ClusterView
 from desktop_app.screens.dependencies.model import (
@@ -84,18 +85,18 @@ class DependenciesScreen(EngagementScreen):
     screen_id = "dependencies"
     refresh_on = ("analysis", "assets", "flows")
     title = "Dependencies"
+    loader = staticmethod(service.load)
+    load_what = "the dependencies"
+    no_engagement = NO_ENGAGEMENT
     icon = "SP_DriveNetIcon"
     order = 45
 
     def __init__(self, ctx: ScreenContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.data: service.DependencyData | None = None
-        self.loading = False
         self.detail_loading = False
         self.current_group: dict[str, Any] | None = None
         self.detail: list[dict[str, Any]] = []
-        self._scope_pending = True
-        self._stale = False
         self.groups = RowsModel(GROUP_COLUMNS, self)
         self.groups_proxy = GroupsFilter(self)
         self.connections = RowsModel(CONNECTION_COLUMNS, self)
@@ -106,11 +107,7 @@ class DependenciesScreen(EngagementScreen):
     # -- construction ------------------------------------------------------------------------------
 
     def _build_ui(self) -> None:
-        self.heading = QLabel("Dependencies")
-        self.heading.setObjectName("screenTitle")
-        self.subtitle = QLabel("")
-        self.subtitle.setObjectName("screenSubtitle")
-        self.subtitle.setWordWrap(True)
+        self._build_header()
         self.note = QLabel("")
         self.note.setObjectName("emptyHint")
         self.note.setWordWrap(True)
@@ -219,7 +216,6 @@ class DependenciesScreen(EngagementScreen):
         self.tabs.addTab(self.splitter, "Move groups")
         self.tabs.addTab(infra_page, "Infrastructure")
 
-        self.empty = self.empty_hint(NO_ENGAGEMENT)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
         top = QHBoxLayout()
@@ -242,25 +238,16 @@ class DependenciesScreen(EngagementScreen):
         self.data = None
         self.current_group = None
 
-    def refresh(self) -> None:
-        """Read the stored groups, infrastructure and counts again (in the read pool)."""
-        self._scope_pending = self._stale = False
-        if not self.selection.has_engagement:
-            self._render()
-            return
-        selection = self.selection
-        self.loading = True
-        QueryOp(self, lambda core: service.load(core, selection), label="Loading dependencies").success(
-            lambda data: self._loaded(selection, data)
-        ).failure(self._failed).run_in_background(self.ctx.tasks)
-
     def _failed(self, exc: BaseException) -> None:
-        self.loading = self.detail_loading = False
-        self.status_message.emit(f"Could not load the dependencies: {exc}")
+        self.detail_loading = False
+        super()._failed(exc)
+
+    def _write_failed(self, exc: BaseException) -> None:
+        """A refused or failed decision is shown as such (not as a failed read)."""
+        self.loading = False
+        show_error(exc, self)
 
     def _loaded(self, selection: Selection, data: service.DependencyData) -> None:
-        if selection.engagement_id != self.selection.engagement_id:
-            return
         self.data = data
         keep = self.current_group["key"] if self.current_group else None
         self.groups.set_rows(data.groups)
@@ -275,7 +262,6 @@ class DependenciesScreen(EngagementScreen):
         self.environment.setCurrentIndex(max(0, self.environment.findData(chosen)))
         self.environment.blockSignals(False)
         self._render()
-        self.loading = False
         self._select_key(keep)
 
     # -- rendering ---------------------------------------------------------------------------------
@@ -289,15 +275,7 @@ class DependenciesScreen(EngagementScreen):
         self.refresh_button.setEnabled(has)
         self.note.setVisible(bool(found and data and data.note))
         self.unresolved_label.setVisible(data is not None)
-        if not has:
-            self.heading.setText("Dependencies")
-            self.subtitle.setText("")
-            self.empty.setText(NO_ENGAGEMENT)
-            return
-        self.heading.setText(f"Dependencies — {self.selection.engagement_name}")
-        if data is None:
-            self.subtitle.setText(self.selection.client_name)
-            self.empty.setText("Loading the move groups…")
+        if not self._render_scope(data):
             return
         self.unresolved_label.setText(f"Unresolved endpoints: {data.unresolved:,}")
         if not found:
@@ -431,9 +409,9 @@ class DependenciesScreen(EngagementScreen):
             self,
             lambda core: service.set_infrastructure(core, selection, aid, infrastructure=to, reason=reason),
             label=f"{'Setting aside' if to else 'Keeping'} {row['hostname']} and regrouping",
-        ).success(lambda _o: self._decided(row["hostname"], to)).failure(self._failed).run_in_background(
-            self.ctx.tasks
-        )
+        ).success(lambda _o: self._decided(row["hostname"], to)).failure(
+            self._write_failed
+        ).run_in_background(self.ctx.tasks)
 
     def _forget_current(self) -> None:
         row = self._infra_row()
@@ -445,7 +423,7 @@ class DependenciesScreen(EngagementScreen):
             self, lambda core: service.clear_infrastructure(core, selection, aid), label="Regrouping"
         ).success(
             lambda _o: self.status_message.emit(f"Detection decides again for {row['hostname']}")
-        ).failure(self._failed).run_in_background(self.ctx.tasks)
+        ).failure(self._write_failed).run_in_background(self.ctx.tasks)
 
     def _decided(self, hostname: str, infrastructure: bool) -> None:
         self.reason.clear()

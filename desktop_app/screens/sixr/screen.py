@@ -48,7 +48,7 @@ from desktop_app.screens.sixr.model import (
     tooltip,
     when,
 )
-from desktop_app.task_manager import CollectionOp, QueryOp
+from desktop_app.task_manager import CollectionOp
 
 REC_ROLE = Qt.ItemDataRole.UserRole + 1
 NO_ENGAGEMENT = "Select an engagement on the left to see its 6R board."
@@ -170,29 +170,25 @@ class SixRScreen(EngagementScreen):
     screen_id = "sixr"
     refresh_on = ("analysis", "assets")
     title = "6R"
+    loader = staticmethod(service.load)
+    load_what = "the 6R board"
+    no_engagement = NO_ENGAGEMENT
     icon = "SP_FileDialogDetailedView"
     order = 55
 
     def __init__(self, ctx: ScreenContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.data: dict[str, Any] | None = None
-        self.loading = False
         self.busy = False
         self.current: dict[str, Any] | None = None
         self.dialog: OverrideDialog | None = None
-        self._scope_pending = True
-        self._stale = False
         self._build_ui()
         self._render()
 
     # -- construction ------------------------------------------------------------------------------
 
     def _build_ui(self) -> None:
-        self.heading = QLabel("6R")
-        self.heading.setObjectName("screenTitle")
-        self.subtitle = QLabel("")
-        self.subtitle.setObjectName("screenSubtitle")
-        self.subtitle.setWordWrap(True)
+        self._build_header()
         self.rerun_button = QPushButton("Re-run assessment")
         self.rerun_button.setObjectName("sixrRerun")
         self.rerun_button.setToolTip("Recompute every recommendation from the rules; overrides are kept")
@@ -247,7 +243,6 @@ class SixRScreen(EngagementScreen):
         self.splitter.setSizes([440, 220])
         self.ctx.settings.restore_splitter("sixr", self.splitter)
 
-        self.empty = self.empty_hint(NO_ENGAGEMENT)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(6)
@@ -262,26 +257,7 @@ class SixRScreen(EngagementScreen):
         self.data = None
         self.current = None
 
-    def refresh(self) -> None:
-        """Read what the last assessment stored (in the read pool)."""
-        self._scope_pending = self._stale = False
-        if not self.selection.has_engagement:
-            self._render()
-            return
-        selection = self.selection
-        self.loading = True
-        QueryOp(self, lambda core: service.load(core, selection), label="Loading the 6R board").success(
-            lambda data: self._loaded(selection, data)
-        ).failure(self._failed).run_in_background(self.ctx.tasks)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.loading = False
-        self.status_message.emit(f"Could not load the 6R board: {exc}")
-
     def _loaded(self, selection: Selection, data: dict[str, Any]) -> None:
-        if selection.engagement_id != self.selection.engagement_id:
-            return
-        self.loading = False
         self.data = data
         self._render()
 
@@ -303,15 +279,7 @@ class SixRScreen(EngagementScreen):
         self.refresh_button.setEnabled(has)
         self.rerun_button.setEnabled(has and not self.busy and data is not None)
         self.rerun_button.setText("Re-run assessment" if shown else "Run assessment")
-        if not has:
-            self.heading.setText("6R")
-            self.subtitle.setText("")
-            self.empty.setText(NO_ENGAGEMENT)
-            return
-        self.heading.setText(f"6R — {self.selection.engagement_name}")
-        if data is None:
-            self.subtitle.setText(self.selection.client_name)
-            self.empty.setText("Loading the 6R board…")
+        if not self._render_scope(data):
             return
         if not shown:
             self.subtitle.setText(self.selection.client_name)

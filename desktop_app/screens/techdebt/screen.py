@@ -46,7 +46,6 @@ from desktop_app.screens.techdebt.model import (
     FindingsModel,
 )
 from desktop_app.screens.techdebt.status import LIFECYCLE, BadgeDelegate, status_of
-from desktop_app.task_manager import QueryOp
 
 NOT_RUN = (
     "The tech-debt assessment has not run for this engagement yet.\n\n"
@@ -111,15 +110,15 @@ class TechDebtScreen(EngagementScreen):
     screen_id = "techdebt"
     refresh_on = ("analysis", "assets", "flows")
     title = "Tech debt"
+    loader = staticmethod(service.load)
+    load_what = "the tech-debt findings"
+    no_engagement = NO_ENGAGEMENT
     icon = "SP_MessageBoxWarning"
     order = 50
 
     def __init__(self, ctx: ScreenContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.data: service.TechDebtData | None = None
-        self.loading = False
-        self._scope_pending = True
-        self._stale = False
         self.lifecycle = FindingsModel(LIFECYCLE_COLUMNS, self)
         self.lifecycle_proxy = FindingsFilter(self)
         self.sizing = FindingsModel(SIZING_COLUMNS, self)
@@ -130,11 +129,7 @@ class TechDebtScreen(EngagementScreen):
     # -- construction ------------------------------------------------------------------------------
 
     def _build_ui(self) -> None:
-        self.heading = QLabel("Tech debt")
-        self.heading.setObjectName("screenTitle")
-        self.subtitle = QLabel("")
-        self.subtitle.setObjectName("screenSubtitle")
-        self.subtitle.setWordWrap(True)
+        self._build_header()
         self.chips = {key: StatusChip(key) for key in LIFECYCLE}
         chips = QHBoxLayout()
         chips.setSpacing(8)
@@ -230,7 +225,6 @@ class TechDebtScreen(EngagementScreen):
         self.tabs.addTab(self.splitter, "Lifecycle")
         self.tabs.addTab(sizing_page, "Right-sizing")
 
-        self.empty = self.empty_hint(NO_ENGAGEMENT)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
         top = QHBoxLayout()
@@ -251,26 +245,7 @@ class TechDebtScreen(EngagementScreen):
     def clear_engagement(self) -> None:
         self.data = None
 
-    def refresh(self) -> None:
-        """Read the engagement's stored findings again (in the read pool)."""
-        self._scope_pending = self._stale = False
-        if not self.selection.has_engagement:
-            self._render()
-            return
-        selection = self.selection
-        self.loading = True
-        QueryOp(self, lambda core: service.load(core, selection), label="Loading tech debt").success(
-            lambda data: self._loaded(selection, data)
-        ).failure(self._failed).run_in_background(self.ctx.tasks)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.loading = False
-        self.status_message.emit(f"Could not load the tech-debt findings: {exc}")
-
     def _loaded(self, selection: Selection, data: service.TechDebtData) -> None:
-        if selection.engagement_id != self.selection.engagement_id:
-            return
-        self.loading = False
         self.data = data
         self.lifecycle.set_rows(data.lifecycle)
         self.sizing.set_rows(data.sizing)
@@ -294,15 +269,7 @@ class TechDebtScreen(EngagementScreen):
             chip.setVisible(found)
         self.empty.setVisible(not found)
         self.refresh_button.setEnabled(has)
-        if not has:
-            self.heading.setText("Tech debt")
-            self.subtitle.setText("")
-            self.empty.setText(NO_ENGAGEMENT)
-            return
-        self.heading.setText(f"Tech debt — {self.selection.engagement_name}")
-        if data is None:
-            self.subtitle.setText(self.selection.client_name)
-            self.empty.setText("Loading the tech-debt findings…")
+        if not self._render_scope(data):
             return
         if not found:
             self.subtitle.setText(self.selection.client_name)

@@ -245,9 +245,9 @@ def _applied_text(path: Path, value: dict[str, Any]) -> str:
     moved = value["moved"]
     if not moved:
         return f"Applied {path.name}: no wave changed, nothing moved"
-    shown = "; ".join(
-        f"{m['application'] or ', '.join(m['assets'])} → {m['to']}" for m in moved[:5]
-    ) + ("; …" if len(moved) > 5 else "")
+    shown = "; ".join(f"{m['application'] or ', '.join(m['assets'])} → {m['to']}" for m in moved[:5]) + (
+        "; …" if len(moved) > 5 else ""
+    )
     n, b = len(moved), len(value["broken_dependencies"])
     broken = f"{BROKEN_MARK} {b} dependenc{'y' if b == 1 else 'ies'} broken" if b else "nothing broken"
     return f"Applied {path.name}: moved {n} application{'s' if n != 1 else ''} ({shown}); {broken}"
@@ -259,13 +259,15 @@ class WavesScreen(EngagementScreen):
     refresh_on = ("analysis", "assets", "flows")
     ignores_own_operations = True
     title = "Waves"
+    loader = staticmethod(service.load)
+    load_what = "the wave plan"
+    no_engagement = NO_ENGAGEMENT
     icon = "SP_FileDialogListView"
     order = 70
 
     def __init__(self, ctx: ScreenContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.board: dict[str, Any] | None = None
-        self.loading = False
         self.busy = False
         self.last_moved: list[dict[str, Any]] | None = None
         #: the solver's time limit for re-plans (None: the core's setting)
@@ -277,19 +279,13 @@ class WavesScreen(EngagementScreen):
         self.dates_dialog: WaveDatesDialog | None = None
         #: what the last apply of an edited export did (`apply_wave_sheet`'s value)
         self.last_applied: dict[str, Any] | None = None
-        self._scope_pending = True
-        self._stale = False
         self._build_ui()
         self._render()
 
     # -- construction ------------------------------------------------------------------------------
 
     def _build_ui(self) -> None:
-        self.heading = QLabel("Waves")
-        self.heading.setObjectName("screenTitle")
-        self.subtitle = QLabel("")
-        self.subtitle.setObjectName("screenSubtitle")
-        self.subtitle.setWordWrap(True)
+        self._build_header()
         #: the last edit's result or the core's refusal; stays until the next action (the status bar fades)
         self.notice = QLabel("")
         self.notice.setObjectName("waveNotice")
@@ -363,7 +359,6 @@ class WavesScreen(EngagementScreen):
         self.splitter.setSizes([520, 170])
         self.ctx.settings.restore_splitter("waves", self.splitter)
 
-        self.empty = self.empty_hint(NO_ENGAGEMENT)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(6)
@@ -381,19 +376,8 @@ class WavesScreen(EngagementScreen):
         self.last_applied = None
         self.show_notice("")
 
-    def refresh(self) -> None:
-        """Read the stored plan again (in the read pool)."""
-        self._scope_pending = self._stale = False
-        if not self.selection.has_engagement:
-            self._render()
-            return
-        selection = self.selection
-        self.loading = True
-        QueryOp(self, lambda core: service.load(core, selection), label="Loading the wave plan").success(
-            lambda board: self._loaded(selection, board)
-        ).failure(self._failed).run_in_background(self.ctx.tasks)
-
     def _failed(self, exc: BaseException) -> None:
+        """A failed read, or an edit the core refused: kept in the notice line until the next action."""
         self.loading = self.busy = False
         self._render()
         self.show_notice(f"{BROKEN_MARK} {exc}", error=True)
@@ -407,9 +391,6 @@ class WavesScreen(EngagementScreen):
         self.notice.setVisible(bool(text))
 
     def _loaded(self, selection: Selection, board: dict[str, Any]) -> None:
-        if selection.engagement_id != self.selection.engagement_id:
-            return
-        self.loading = False
         self.board = board
         limits = [w["max_servers"] for w in board["waves"] if w.get("max_servers")]
         if limits:
@@ -627,15 +608,7 @@ class WavesScreen(EngagementScreen):
         planned = bool(board and board["waves"])
         self.splitter.setVisible(planned)
         self.empty.setVisible(not planned)
-        if not self.selection.has_engagement:
-            self.heading.setText("Waves")
-            self.subtitle.setText("")
-            self.empty.setText(NO_ENGAGEMENT)
-            return
-        self.heading.setText(f"Waves — {self.selection.engagement_name}")
-        if board is None:
-            self.subtitle.setText(self.selection.client_name)
-            self.empty.setText("Loading the wave plan…")
+        if not self._render_scope(board):
             return
         if not planned:
             notes = "\n\n".join(board.get("notes") or [])
