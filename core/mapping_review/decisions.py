@@ -32,6 +32,13 @@ phase; on a mapping already finished it changes nothing.
 A suggestion whose preview fails for most sampled values (a type mismatch, `fit`) is never
 approved in bulk or by auto-finish: a person approves it one row at a time, or not at all.
 
+An AI crew's suggestion (`suggested_by = ai_agent`) is never approved by a threshold either
+(`bulk_approve`, `map accept --min-confidence`, the grid's "approve all ≥ X") nor by auto-finish:
+the consultant has to look at it, so only an explicit decision on that row approves it (`approve`,
+approving the rows they selected, `map set`). `bulk_approve` leaves such rows pending and
+auto-finish leaves them unmapped; both list them in `skipped` / `left_unmapped` with why and in
+`ai_skipped`.
+
 Transactions: these helpers never commit. They run inside the caller's unit of work — a use case in
 `core.actions.mapping` — which commits, or rolls everything back on any error. Each notes what it
 changed on the unit of work (`uow.note`), so the use case can say what changed.
@@ -76,6 +83,16 @@ from core.uow import UnitOfWork
 T = TypeVar("T")
 _UNSET: Any = object()
 NEXT_PHASE = "data_cleansing"
+AI_SUGGESTER = "ai_agent"
+AI_NOT_AUTOMATIC = (
+    "never approved by a threshold or automatically; review it and approve the row yourself "
+    "(select it in the grid, or `migration-discovery map set FLOW_ID COLUMN --target FIELD`)"
+)
+
+
+def _is_ai(row: ImportFieldMapping) -> bool:
+    """Suggested by an AI crew: approved only by an explicit decision on the row."""
+    return row.suggested_by == AI_SUGGESTER
 
 
 @dataclass
@@ -500,6 +517,7 @@ def _bulk(
     via: str,
     decided_via: str,
     auto_finish: bool,
+    ai_skipped: Iterable[ImportFieldMapping] = (),
 ) -> BulkResult:
     tenant = store.require_tenant(uow)
     stamp = store.now()
@@ -552,6 +570,7 @@ def _bulk(
             if c[3] == "rejected"
         ),
         counts=store.counts_of(uow.session, ctx.imp.id),
+        ai_skipped=tuple(r.source_field for r in sorted(ai_skipped, key=lambda r: r.source_position)),
     )
 
 
@@ -584,14 +603,19 @@ def _plan_approvals(
     """Pending rows with a target at/above the threshold, best first, one per single target.
 
     Returns (to approve, not approved although eligible: (row, why) — lost to another column or
-    failing the preview (`failing`: id → why) —, other pending rows: (row, why)).
+    failing the preview (`failing`: id → why) —, other pending rows: (row, why)). AI suggestions
+    are never eligible: they are among the other rows, with `AI_NOT_AUTOMATIC` as why.
     """
     schema = _schema()
     failing = failing or {}
     taken = {r.target_field: r for r in rows if r.status in ACCEPTED and r.target_field}
     pending = [r for r in rows if r.status == "suggested"]
     eligible = sorted(
-        (r for r in pending if r.target_field and r.confidence_score >= min_confidence - 1e-9),
+        (
+            r
+            for r in pending
+            if r.target_field and not _is_ai(r) and r.confidence_score >= min_confidence - 1e-9
+        ),
         key=lambda r: (-r.confidence_score, r.source_position),
     )
     chosen: list[ImportFieldMapping] = []
@@ -618,6 +642,8 @@ def _plan_approvals(
             r,
             "no target suggested"
             if not r.target_field
+            else f"AI suggestion {r.target_field}: {AI_NOT_AUTOMATIC}"
+            if _is_ai(r)
             else f"confidence {_below(r.confidence_score, min_confidence)} below the threshold"
             f" {min_confidence:.2f}",
         )
@@ -639,7 +665,9 @@ def bulk_approve(
 
     Two pending columns suggesting the same single target: the more confident one is approved,
     the other stays pending (listed in `skipped`); a target an earlier decision holds is skipped
-    too, and so is one whose preview fails for most sampled values. Decided rows are not touched.
+    too, and so is one whose preview fails for most sampled values. An AI crew's suggestion stays
+    pending whatever its confidence (listed in `skipped` and `ai_skipped`): the consultant approves
+    it row by row. Decided rows are not touched.
     The consultant chose the threshold, so what it approves is their decision and teaches memory.
     Completes the phase if nothing is left pending.
     """
@@ -647,10 +675,22 @@ def bulk_approve(
 
     def work() -> BulkResult:
         ctx = _lock_import_rows(uow, import_id)
-        chosen, lost, _ = _plan_approvals(ctx.rows, float(min_confidence), _preview_failures(uow, ctx))
-        skipped = [(r.source_field, why) for r, why in lost]
+        chosen, lost, rest = _plan_approvals(ctx.rows, float(min_confidence), _preview_failures(uow, ctx))
+        ai_rows = [(r, why) for r, why in rest if r.target_field and _is_ai(r)]
+        skipped = [
+            (r.source_field, why)
+            for r, why in sorted([*lost, *ai_rows], key=lambda item: item[0].source_position)
+        ]
         return _bulk(
-            uow, ctx, chosen, [], skipped, via="bulk_approve", decided_via=VIA_BULK, auto_finish=auto_finish
+            uow,
+            ctx,
+            chosen,
+            [],
+            skipped,
+            via="bulk_approve",
+            decided_via=VIA_BULK,
+            auto_finish=auto_finish,
+            ai_skipped=[r for r, _ in ai_rows],
         )
 
     return _noted(uow, work())
@@ -668,8 +708,9 @@ def auto_map_remaining(
 ) -> BulkResult:
     """Decide every pending column and complete the phase (see the module docstring).
 
-    Approves only free targets at or above `min_confidence` whose preview does not fail; the rest
-    are left unmapped, listed in `left_unmapped` with why. Teaches memory nothing.
+    Approves only free targets at or above `min_confidence` whose preview does not fail, never an AI
+    crew's suggestion; the rest are left unmapped, listed in `left_unmapped` with why (AI ones also in
+    `ai_skipped`). Teaches memory nothing.
     Idempotent once the phase is complete: nothing is left to decide, so it changes nothing and
     reports the mapping as finished (like `finish_mapping`), instead of refusing a locked mapping."""
     _check_threshold(min_confidence)
@@ -686,7 +727,15 @@ def auto_map_remaining(
         chosen, lost, rest = _plan_approvals(ctx.rows, float(min_confidence), _preview_failures(uow, ctx))
         rejects = [(r, why) for r, why in [*lost, *rest]]
         return _bulk(
-            uow, ctx, chosen, rejects, [], via="auto_map_remaining", decided_via=VIA_AUTO, auto_finish=True
+            uow,
+            ctx,
+            chosen,
+            rejects,
+            [],
+            via="auto_map_remaining",
+            decided_via=VIA_AUTO,
+            auto_finish=True,
+            ai_skipped=[r for r, _ in rest if r.target_field and _is_ai(r)],
         )
 
     return _noted(uow, work())

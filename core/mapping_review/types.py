@@ -162,13 +162,15 @@ class DecisionResult(MappingChanges):
 @dataclass(frozen=True)
 class BulkResult(MappingChanges):
     """A decision over many rows; `skipped` lists (column, why) left as they were, `left_unmapped`
-    (column, why) the columns auto-finish rejected instead of approving."""
+    (column, why) the columns auto-finish rejected instead of approving; `ai_skipped` the columns
+    whose AI suggestion a threshold or auto-finish did not approve (only a person does, row by row)."""
 
     approved: int = 0
     rejected: int = 0
     skipped: tuple[tuple[str, str], ...] = ()
     left_unmapped: tuple[tuple[str, str], ...] = ()
     counts: MappingCounts = field(default_factory=MappingCounts)
+    ai_skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ import has none yet) and prints the counts:
 
     {"flow_id", "import_id", "approved", "modified", "pending", "rejected", "total",
      "newly_approved", "skipped": [{"source_field", "reason"}], "generated",
-     "field_mapping_completed"}
+     "field_mapping_completed", "ai_skipped": <int>, "ai_skipped_columns": [<column>, ...]}
 
 approved / modified / pending / rejected / total count the import's columns after the command
 (they add up to total); newly_approved is what this run approved. When nothing is left pending
-the field-mapping phase completes (`field_mapping_completed`).
+the field-mapping phase completes (`field_mapping_completed`). An AI crew's suggestion is never
+approved by the threshold: it stays pending, listed in `skipped` with why and counted in
+`ai_skipped` (approve it yourself with `map set` or in the grid).
 
 `map set FLOW_ID COLUMN --target FIELD [--rule KEY=VALUE ...] | --unmapped --json` decides one
 column by its header (the suggested target without rules is an approval, anything else a change)
@@ -24,7 +26,8 @@ and prints the column as stored with the import's counts; it does not finish the
 nothing changes) and `left_unmapped`: [{"source_field", "reason"}], every column `--auto` left
 unmapped instead of approving — it approves only free targets at or above X (default: the grid's
 bulk-approval default, `core.mapping_review.types.DEFAULT_MIN_CONFIDENCE`) whose preview does not
-fail for most sampled values.
+fail for most sampled values, never an AI crew's suggestion (those are left unmapped too, counted
+in `ai_skipped` and named in `ai_skipped_columns`).
 """
 
 from __future__ import annotations
@@ -141,6 +144,8 @@ def accept(ctx: CommandContext) -> int:
         "skipped": [{"source_field": f, "reason": why} for f, why in result.skipped],
         "generated": accepted.generated,
         "field_mapping_completed": result.field_mapping_completed,
+        "ai_skipped": len(result.ai_skipped),
+        "ai_skipped_columns": list(result.ai_skipped),
     }
     if ctx.args.json:
         print_json(data)
@@ -150,6 +155,11 @@ def accept(ctx: CommandContext) -> int:
             f"{counts.approved + counts.modified} accepted, {counts.rejected} rejected, "
             f"{counts.pending} pending of {counts.total} column(s)"
         )
+        if result.ai_skipped:
+            print(
+                f"left {len(result.ai_skipped)} AI suggestion(s) pending: a threshold never approves "
+                "them; review and approve each yourself"
+            )
         for field, why in result.skipped:
             print(f"  skipped {field!r}: {why}")
         if result.field_mapping_completed:
@@ -215,6 +225,7 @@ def finish(ctx: CommandContext) -> int:
     ).value
     result, already = finished.result, finished.already_finished
     left = finished.left_unmapped
+    ai_skipped = finished.auto.ai_skipped if finished.auto is not None else ()
     data = {
         "flow_id": str(finished.flow_id),
         "import_id": str(finished.import_id),
@@ -222,6 +233,8 @@ def finish(ctx: CommandContext) -> int:
         "field_mapping_completed": result.field_mapping_completed,
         "already_finished": already,
         "left_unmapped": [{"source_field": f, "reason": why} for f, why in left],
+        "ai_skipped": len(ai_skipped),
+        "ai_skipped_columns": list(ai_skipped),
     }
     if ctx.args.json:
         print_json(data)
@@ -230,6 +243,11 @@ def finish(ctx: CommandContext) -> int:
         print(f"{what}: {result.counts.decided} of {result.counts.total} column(s) decided")
         if finished.auto is not None and finished.auto.changed:
             print(f"approved {finished.auto.approved} column(s) at confidence ≥ {threshold:g}")
+        if ai_skipped:
+            print(
+                f"did not approve {len(ai_skipped)} AI suggestion(s) (only you approve those, row by "
+                "row; `migration-discovery map reopen FLOW_ID` to revisit them)"
+            )
         if left:
             print(f"left {len(left)} column(s) unmapped:")
         for field, why in left:
