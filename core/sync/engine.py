@@ -402,7 +402,8 @@ class Sync:
             if done:  # applied before (the reply was lost): its conflicts are still ours to keep
                 return False, {}, self._conflicts_again(dst, (done[0] or {}).get(CONFLICTS_KEY, []))
             with self._local() as src:
-                work = self._with_parents(src, dst, collapse(changes))
+                work, orphaned = self._with_parents(src, dst, collapse(changes))
+                conflicts += orphaned
                 upserts = [c for c in work if c.op == "upsert"]
                 deletes = [c for c in work if c.op == "delete"]
                 attached: set[uuid.UUID] = set()
@@ -479,44 +480,75 @@ class Sync:
                 )  # fmt: skip
         return out
 
-    def _with_parents(self, src: psycopg.Cursor, dst: psycopg.Cursor, work: list[Change]) -> list[Change]:
-        """The batch plus the rows it references that the server lacks (parents before children).
+    def _with_parents(
+        self, src: psycopg.Cursor, dst: psycopg.Cursor, work: list[Change]
+    ) -> tuple[list[Change], list[rows.Conflict]]:
+        """The batch plus the rows it references that the server lacks (parents before children),
+        and the batch's rows whose parent was deleted on the server (as conflicts, not sent).
 
         Why: a row is sent as it is now, not as it was when its change was logged, so a row of an
         early batch may name rows created after it (an import's row names the master flow made
         for it later) whose own changes come in a later batch: the server's foreign key would
         refuse the batch. Those parents go with it (as new rows: the server has none of them);
         their own later changes then find them there, unchanged, and apply as no-ops.
+
+        A parent the server lacks because someone deleted it there (its change log says so) is
+        not sent again — that would undo their deletion without anyone knowing. The rows of the
+        batch that need it (and the rows that need those) are kept as conflicts instead: the
+        deletion stands, our values stay listed for the consultant.
         """
         have = {(c.table, c.row_id) for c in work}
         todo = [c for c in work if c.op == "upsert" and c.table != tables.RECORDS]
         added: list[Change] = []
+        needs: dict[tuple[str, uuid.UUID], set[tuple[str, uuid.UUID]]] = {}
+        checked: set[tuple[str, uuid.UUID]] = set()
+        gone: set[tuple[str, uuid.UUID]] = set()
         while todo:
             wanted: dict[str, set[uuid.UUID]] = {}
             for table, group in _by_table(todo):
                 ids = [c.row_id for c in group]
                 for column, parent in tables.parents(table):
-                    q = sql.SQL("SELECT DISTINCT {c} FROM public.{t} WHERE id = ANY(%s) AND {c} IS NOT NULL")
+                    q = sql.SQL("SELECT id, {c} FROM public.{t} WHERE id = ANY(%s) AND {c} IS NOT NULL")
                     src.execute(q.format(c=sql.Identifier(column), t=sql.Identifier(table)), (ids,))
-                    for (parent_id,) in src.fetchall():
-                        if (parent, parent_id) not in have:
+                    for row_id, parent_id in src.fetchall():
+                        needs.setdefault((table, row_id), set()).add((parent, parent_id))
+                        if (parent, parent_id) not in checked:
+                            checked.add((parent, parent_id))
                             wanted.setdefault(parent, set()).add(parent_id)
             todo = []
-            for parent, ids in wanted.items():
+            for parent, ids in wanted.items():  # parents in the batch too: deleted there meanwhile?
                 dst.execute(
                     sql.SQL("SELECT id FROM public.{} WHERE id = ANY(%s)").format(sql.Identifier(parent)),
                     (list(ids),),
                 )
-                there = {r[0] for r in dst.fetchall()}
-                for parent_id in sorted(ids - there):
+                lacking = ids - {r[0] for r in dst.fetchall()}
+                dst.execute(
+                    "SELECT DISTINCT row_id FROM sync_changes WHERE table_name = %s AND op = 'delete'"
+                    " AND row_id = ANY(%s)",
+                    (parent, list(lacking)),
+                )
+                deleted = {r[0] for r in dst.fetchall()}
+                gone |= {(parent, i) for i in deleted}
+                for parent_id in sorted(lacking - deleted):
+                    if (parent, parent_id) in have:
+                        continue  # new in this batch: it goes first
                     c = Change(0, parent, parent_id, "upsert", None)
                     have.add((parent, parent_id))
                     todo.append(c)
                     added.append(c)
-        if not added:
-            return work
-        order = apply_order()
-        return sorted(work + added, key=lambda c: (order.get(c.table, len(order)), c.seq))
+        orphans = _needing(needs, gone)
+        conflicts = [
+            _orphan_conflict(src, c, _deleted_ancestor(needs, gone, (c.table, c.row_id)))
+            for c in work
+            if c.op == "upsert" and (c.table, c.row_id) in orphans
+        ]
+        if orphans:
+            work = [c for c in work if c.op == "delete" or (c.table, c.row_id) not in orphans]
+            added = [c for c in added if (c.table, c.row_id) not in orphans]
+        if added:
+            order = apply_order()
+            work = sorted(work + added, key=lambda c: (order.get(c.table, len(order)), c.seq))
+        return work, conflicts
 
     def _records_to_server(
         self, src: psycopg.Cursor, dst: psycopg.Cursor, import_id: uuid.UUID
@@ -685,10 +717,51 @@ class Sync:
                             n, moved = rows.copy_records(src, dst, import_id)
                             self.report.bytes_pulled += moved
                             self.report.count(self.report.pulled, tables.RECORDS, n)
+            self._cascaded(dst, deletes)
             for table, group in reversed(list(_by_table(deletes))):
                 if table != tables.RECORDS:
                     n, _ = rows.delete_rows(dst, table, [c.row_id for c in group], None)
                     self.report.count(self.report.pulled, f"{table} (deleted)", n)
+
+    def _cascaded(self, dst: psycopg.Cursor, deletes: list[Change]) -> None:
+        """Our rows still waiting to be pushed that a pulled deletion takes with it (ON DELETE
+        CASCADE, at any depth): kept as conflicts naming the deleted row, their outbox rows dropped,
+        so an offline change to something another consultant deleted is never lost unseen."""
+        root: dict[tuple[str, uuid.UUID], tuple[str, uuid.UUID]] = {
+            (c.table, c.row_id): (c.table, c.row_id) for c in deletes if c.table != tables.RECORDS
+        }
+        ids_of = {t: [c.row_id for c in group] for t, group in _by_table(deletes) if t != tables.RECORDS}
+        while ids_of:
+            found: dict[str, list[uuid.UUID]] = {}
+            for parent, ids in ids_of.items():
+                for child, column in tables.cascading_children(parent):
+                    dst.execute(
+                        sql.SQL(
+                            "SELECT c.id, c.{col}, to_jsonb(c), EXISTS (SELECT 1 FROM sync_changes s"
+                            " WHERE s.origin IS NULL AND s.table_name = %s AND s.row_id = c.id)"
+                            " FROM public.{t} c WHERE c.{col} = ANY(%s)"
+                        ).format(col=sql.Identifier(column), t=sql.Identifier(child)),
+                        (child, ids),
+                    )
+                    for row_id, parent_id, ours, pending in dst.fetchall():
+                        key = (child, row_id)
+                        if key in root:
+                            continue
+                        root[key] = origin = root[(parent, parent_id)]
+                        found.setdefault(child, []).append(row_id)
+                        if not pending:
+                            continue
+                        dst.execute(
+                            "DELETE FROM sync_changes WHERE origin IS NULL AND table_name = %s"
+                            " AND row_id = %s",
+                            (child, row_id),
+                        )
+                        theirs = {
+                            "deleted": True,
+                            "parent_deleted": {"table": origin[0], "row_id": str(origin[1])},
+                        }
+                        self._record_conflict(dst, child, row_id, ours, theirs, None)
+            ids_of = found
 
     def _displaced(self, dst: psycopg.Cursor, displaced: list[rows.Conflict]) -> None:
         """Our rows a pulled row replaced (same natural key, another id): one still waiting to be
@@ -741,6 +814,47 @@ class Sync:
             self.to_local[user_id] = row[0] if row else user_id
             if row and row[0] != user_id:
                 self.to_server.setdefault(row[0], user_id)
+
+
+def _needing(
+    needs: dict[tuple[str, uuid.UUID], set[tuple[str, uuid.UUID]]], gone: set[tuple[str, uuid.UUID]]
+) -> set[tuple[str, uuid.UUID]]:
+    """The rows that need a row in `gone`, directly or through other such rows."""
+    out: set[tuple[str, uuid.UUID]] = set()
+    grew = bool(gone)
+    while grew:
+        grew = False
+        for row, parents in needs.items():
+            if row not in out and not parents.isdisjoint(gone | out):
+                out.add(row)
+                grew = True
+    return out
+
+
+def _deleted_ancestor(
+    needs: dict[tuple[str, uuid.UUID], set[tuple[str, uuid.UUID]]],
+    gone: set[tuple[str, uuid.UUID]],
+    row: tuple[str, uuid.UUID],
+) -> tuple[str, uuid.UUID]:
+    """The deleted row that `row` needs (through its parents), to name in the conflict."""
+    seen, todo = {row}, [row]
+    while todo:
+        for parent in sorted(needs.get(todo.pop(0), ())):
+            if parent in gone:
+                return parent
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    raise AssertionError(f"{row} needs no deleted row")
+
+
+def _orphan_conflict(src: psycopg.Cursor, c: Change, parent: tuple[str, uuid.UUID]) -> rows.Conflict:
+    """Our row, kept because the row it belongs to was deleted on the server meanwhile."""
+    q = sql.SQL("SELECT to_jsonb(t) FROM public.{} t WHERE id = %s").format(sql.Identifier(c.table))
+    src.execute(q, (c.row_id,))
+    ours = src.fetchone()
+    theirs = {"deleted": True, "parent_deleted": {"table": parent[0], "row_id": str(parent[1])}}
+    return rows.Conflict(c.table, c.row_id, ours[0] if ours else {"deleted": True}, theirs, None)
 
 
 def _by_table(changes: list[Change]) -> list[tuple[str, list[Change]]]:

@@ -85,6 +85,18 @@ def parents(name: str) -> tuple[tuple[str, str], ...]:
 
 
 @cache
+def cascading_children(name: str) -> tuple[tuple[str, str], ...]:
+    """(synced table, column) whose rows a deletion of a `name` row deletes with it (ON DELETE
+    CASCADE): what a pulled deletion takes away on the laptop."""
+    return tuple(
+        (t.name, fk.parent.name)
+        for t in ordered()
+        for fk in t.foreign_keys
+        if fk.column.table.name == name and (fk.ondelete or "").upper() == "CASCADE"
+    )
+
+
+@cache
 def natural_keys(name: str) -> tuple[tuple[str, ...], ...]:
     """Column sets of `name` that are unique besides its id (constraints and unique indexes): two
     rows made apart with the same values there are the same thing (see `core.sync.rows`)."""

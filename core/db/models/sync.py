@@ -24,6 +24,8 @@ class SyncChange(TenantMixin, Base):
         CheckConstraint("op IN ('upsert', 'delete')", name="op"),
         UniqueConstraint("seq"),
         Index(None, "engagement_id", "seq"),
+        Index(None, "txid"),  # the pull's cursor (schema 0011)
+        Index(None, "table_name", "row_id"),  # "deleted there meanwhile?" on a push (schema 0011)
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=text("gen_random_uuid()"))
