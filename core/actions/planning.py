@@ -21,6 +21,7 @@ from core.changes import OpChanges
 from core.errors import UserInputError
 from core.export.waves import ID_COLUMN, WAVE_COLUMN, read_wave_sheet, write_wave_sheet
 from core.flows import master
+from core.planning.model import GroupSplit
 from core.progress import CancelToken
 from core.uow import Tenant, UnitOfWork, UnitOfWorkFactory
 
@@ -93,9 +94,11 @@ def plan_waves(
     leave_out: tuple[str, ...] = (),
 ) -> Outcome[dict[str, Any]]:
     """(Re-)plan the waves keeping locked waves and manual moves; the value is the `plan waves` shape
-    plus `notes` (fallback groups, missing data) and `stats` (the planner's figures). `start` and
-    `wave_days` date the waves (see `core.analysis.waves.wave_calendar`); `leave_out` names 6R
-    dispositions (retire, retain) whose servers are not planned."""
+    plus `notes` (fallback groups, missing data), `stats` (the planner's figures), `splits` (the move
+    groups split, with the links cut), `summary` (`plan_summary`: greedy → final objective, the
+    solver, the cut) and `stage`. `start` and `wave_days` date the waves (see
+    `core.analysis.waves.wave_calendar`); `leave_out` names 6R dispositions (retire, retain) whose
+    servers are not planned."""
     with uows(tenant) as uow:
         plan, notes = waves.plan_engagement(
             uow,
@@ -111,8 +114,63 @@ def plan_waves(
         summary = {"waves": len(stored.waves), "assets": sum(len(m) for m in stored.members.values())}
         stage = master.complete_stage(uow, "planning", summary)
         uow.commit()
-    value = {**stored.to_contract(), "notes": notes, "stats": plan.stats, "stage": stage}
+    splits = [_split(sp) for sp in plan.splits]
+    value = {
+        **stored.to_contract(),
+        "notes": notes,
+        "stats": plan.stats,
+        "splits": splits,
+        "summary": plan_summary(plan.stats, splits),
+        "stage": stage,
+    }
     return Outcome(value, uow.committed_changes)
+
+
+def _split(sp: GroupSplit) -> dict[str, Any]:
+    """A split move group as plain values: which group, why, the parts' sizes and the links cut."""
+    return {
+        "group": sp.name,
+        "cause": sp.cause,
+        "parts": [len(part) for part in sp.parts],
+        "links_cut": sp.cut_edges,
+        "cut_weight": round(float(sp.cut_weight), 3),
+    }
+
+
+def _number(x: Any) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def plan_summary(stats: dict[str, Any], splits: list[dict[str, Any]]) -> str:
+    """One line saying what the solver did to the greedy plan, and what splitting groups cut.
+
+    Why in the core: the CLI's text output and the wave planner show the same line, from the plan's
+    own figures (a smaller objective is better; the improvement is relative to the greedy plan)."""
+    greedy = stats.get("greedy") or {}
+    final = stats.get("final") or {}
+    solver = stats.get("solver") or {}
+    parts = []
+    if "objective" in greedy and "objective" in final:
+        parts.append(
+            f"greedy objective {_number(greedy['objective'])} → {_number(final['objective'])} "
+            f"({float(stats.get('improvement_pct') or 0.0):.2f} % better)"
+        )
+    status = str(solver.get("status", "not run"))
+    if status == "not run":
+        parts.append("solver not run")
+    else:
+        limit = solver.get("time_limit_s")
+        of = f" of {float(limit):.1f} s" if limit is not None else ""
+        kept = "" if solver.get("taken", True) else ", greedy plan kept"
+        parts.append(f"solver {status} in {float(solver.get('seconds') or 0.0):.1f} s{of}{kept}")
+    cut = sum(int(sp["links_cut"]) for sp in splits)
+    parts.append(
+        f"{len(splits)} group{'' if len(splits) == 1 else 's'} split, "
+        f"{cut} link{'' if cut == 1 else 's'} cut"
+        + (": " + ", ".join(f"{sp['group']} ({sp['links_cut']})" for sp in splits[:5]) if splits else "")
+        + (f" and {len(splits) - 5} more" if len(splits) > 5 else "")
+    )
+    return "; ".join(parts)
 
 
 def move_application(

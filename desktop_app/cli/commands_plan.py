@@ -8,7 +8,10 @@
 - `plan waves [--max-servers N] [--max-storage-gb G] [--time-limit S] --json` re-plans keeping
   locked waves and manual moves, stores the plan and prints `{"waves": [{"name", "order", "start",
   "end", "locked", "applications", "assets"}, ...], "broken_dependencies": [{"from", "to",
-  "from_wave", "to_wave", "reason"}, ...], "max_servers"}`; notes (e.g. groups taken from
+  "from_wave", "to_wave", "reason"}, ...], "max_servers"}` plus the added keys `stage`, `summary` (one
+  line: greedy objective → final, the improvement, the solver's status and time, groups split and
+  links cut; also the text output's `plan:` line), `stats` (the planner's figures) and `splits`
+  (`[{"group", "cause", "parts", "links_cut", "cut_weight"}, ...]`); notes (e.g. groups taken from
   application names while no move groups are stored) go to stderr. A limit below a group that may
   not be split exits 2 naming it and the smallest limit that works. `--max-servers` defaults to the
   stored plan's limit, else 50; the solver's time limit to the `wave_time_limit_s` setting, else 10 s;
@@ -248,9 +251,11 @@ def waves(ctx: CommandContext) -> int:
     ).value
     _notes(value["notes"])
     if a.json:
-        print_json({**{k: value[k] for k in WAVE_KEYS}, "stage": value["stage"]})
+        added = ("stage", "summary", "stats", "splits")  # added keys (the contract's come first)
+        print_json({**{k: value[k] for k in WAVE_KEYS}, **{k: value[k] for k in added}})
     else:
         print(f"{len(value['waves'])} wave(s) of at most {value['max_servers']} servers")
+        print(f"plan: {value['summary']}")
         _print_plan(value)
         _print_stage(value["stage"])
     return 0

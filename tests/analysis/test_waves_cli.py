@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -17,6 +18,8 @@ from core.uow import Tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 WAVE_KEYS = ["name", "order", "start", "end", "locked", "applications", "assets"]
+#: keys `plan waves --json` adds to the contract's: the master flows' stage and the planner's figures
+ADDED_KEYS = {"stage", "summary", "stats", "splits"}
 
 
 def cli(core: Core, *args: str) -> subprocess.CompletedProcess[str]:
@@ -46,7 +49,8 @@ def test_plan_sixr_and_waves_print_the_contract_shapes(
     res = cli(core, "plan", "waves", *_names(engagement), "--max-servers", "3", "--time-limit", "2", "--json")
     assert res.returncode == 0, res.stderr
     plan = json.loads(res.stdout)
-    assert list(plan) == ["waves", "broken_dependencies", "max_servers", "stage"] and plan["max_servers"] == 3
+    assert list(plan)[:3] == ["waves", "broken_dependencies", "max_servers"] and plan["max_servers"] == 3
+    assert set(plan) - {"waves", "broken_dependencies", "max_servers"} == ADDED_KEYS  # added, never renamed
     assert all(list(w) == WAVE_KEYS for w in plan["waves"]) and plan["broken_dependencies"] == []
     assert sorted(a for w in plan["waves"] for a in w["assets"]) == sorted(
         ["web01", "web02", "db01", "crm01", "crm02", "rpt01", "lone01"]
@@ -78,3 +82,44 @@ def test_wave_limit_below_the_smallest_group_exits_2(
     res = cli(core, "plan", "waves", *_names(engagement), "--max-servers", "1")
     assert res.returncode == 2
     assert "limit" in res.stderr and "Traceback" not in res.stderr
+
+
+def _one_stored_group(core: Core, tenant: Tenant, ids: dict[str, uuid.UUID]) -> None:
+    """What the dependency analysis stores: Shop (2 servers) + ShopDB + Reports in one move group."""
+    from core.db.models import MoveGroup, MoveGroupMember
+
+    scope = {"client_account_id": tenant.client_account_id, "engagement_id": tenant.engagement_id}
+    with core.uow(tenant) as uow:
+        g = MoveGroup(id=uuid.uuid4(), key="g1", name="Shop estate", **scope)
+        uow.session.add(g)
+        uow.session.flush()
+        for host in ("web01", "web02", "db01", "rpt01"):
+            uow.session.add(MoveGroupMember(move_group_id=g.id, asset_id=ids[host], **scope))
+        uow.commit()
+
+
+def test_plan_waves_reports_the_solver_against_greedy_and_the_cut(
+    core: Core, tenant: Tenant, engagement: EngagementRef
+) -> None:
+    """The 4-server group does not fit waves of 3: it is split between Shop + ShopDB and Reports,
+    cutting the one link rpt01 -> db01; JSON and text both say so, with greedy vs final."""
+    _one_stored_group(core, tenant, add_estate(core, tenant))
+    res = cli(core, "plan", "waves", *_names(engagement), "--max-servers", "3", "--time-limit", "2", "--json")
+    assert res.returncode == 0, res.stderr
+    plan = json.loads(res.stdout)
+    stats = plan["stats"]
+    assert {"greedy", "final", "improvement_pct", "solver", "split_cut"} <= set(stats)
+    assert stats["final"]["objective"] <= stats["greedy"]["objective"] and stats["improvement_pct"] >= 0
+    assert stats["solver"]["status"] and stats["split_groups"] == 1
+    assert plan["splits"] == [
+        {"group": "Shop estate", "cause": "size", "parts": [3, 1], "links_cut": 1, "cut_weight": 10.0}
+    ]
+    assert plan["summary"].startswith("greedy objective ")
+    assert "% better" in plan["summary"] and f"solver {stats['solver']['status']} in " in plan["summary"]
+    assert plan["summary"].endswith("1 group split, 1 link cut: Shop estate (1)")
+
+    res = cli(core, "plan", "waves", *_names(engagement), "--time-limit", "2")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    [line] = [ln for ln in lines if ln.startswith("plan: ")]
+    assert "greedy objective" in line and "→" in line and "1 group split, 1 link cut" in line

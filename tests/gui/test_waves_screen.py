@@ -9,6 +9,7 @@ real drag ends in. Also renders tests/output/17_waves.png at 1360x840 to be look
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 
 from analysis.planning_estate import add_estate  # tests/analysis: the same small estate
@@ -361,3 +362,43 @@ def test_leave_out_what_the_assessment_retires(
     _settled(qtbot, tasks, screen)
     qtbot.waitUntil(lambda: "Legacy" in _where(screen), timeout=10_000)
     assert "left out" not in screen.subtitle.text()
+
+
+def test_a_replan_shows_the_solver_against_greedy_and_the_cut(
+    qtbot: QtBot,
+    tasks: TaskManager,
+    store: SettingsStore,
+    core: Core,
+    tenant: Tenant,
+    engagement: tenancy.EngagementRef,
+    output_dir: Path,
+) -> None:
+    """The plan's figures are not stored with it: the line appears after a plan run, from its result.
+    Also renders tests/output/17_waves_summary.png to be looked at."""
+    from core.db.models import MoveGroup, MoveGroupMember
+
+    ids = add_estate(core, tenant)
+    scope = {"client_account_id": tenant.client_account_id, "engagement_id": tenant.engagement_id}
+    with core.uow(tenant) as uow:  # one stored move group of 4 servers: split in waves of 3
+        g = MoveGroup(id=uuid.uuid4(), key="g1", name="Shop estate", **scope)
+        uow.session.add(g)
+        uow.session.flush()
+        for host in ("web01", "web02", "db01", "rpt01"):
+            uow.session.add(MoveGroupMember(move_group_id=g.id, asset_id=ids[host], **scope))
+        uow.commit()
+    window = _window(qtbot, tasks, store, engagement)
+    screen = _open(qtbot, window, engagement)
+    assert not screen.plan_summary.isVisible()
+    screen.max_servers.setValue(3)
+    screen.plan_button.click()
+    _settled(qtbot, tasks, screen)
+    qtbot.waitUntil(lambda: bool(screen.columns) and screen.plan_summary.isVisible(), timeout=10_000)
+    text = screen.plan_summary.text()
+    assert text.startswith("Last plan: greedy objective ") and "→" in text and "% better" in text
+    assert "solver " in text and text.endswith("1 group split, 1 link cut: Shop estate (1)")
+    qtbot.waitUntil(tasks.is_idle, timeout=10_000)
+    assert window.grab().save(str(output_dir / "17_waves_summary.png"))
+
+    screen.refresh()  # a read of the board keeps the last run's line
+    _settled(qtbot, tasks, screen)
+    assert screen.plan_summary.isVisible() and screen.plan_summary.text() == text

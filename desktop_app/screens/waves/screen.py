@@ -6,11 +6,13 @@ a `WaveList` (a QListWidget) whose drops carry the application's name in `MIME_T
 the core's `move_application` (one use case) and the board is read again, so the broken
 dependencies the move causes are listed and their applications marked (colour *and* a ⚠ mark)
 right after it. Re-planning and export call `plan_waves` / `export_waves`; the core keeps locked
-waves and manual moves. A wave's menu (or a double-click on its title / dates) renames it or sets
-its dates (`rename_wave` / `date_wave`), and "Apply edited export…" reads a changed export back
-(`apply_wave_sheet`); the core's refusals (an end before the start; a file's unknown wave, with its
-row and column) are shown in the notice line under the title and the status bar, and nothing is
-stored. Nothing is planned here: every figure shown comes from the core.
+waves and manual moves, and the re-plan's `summary` (greedy objective → the solver's, groups split
+and links cut; not stored with the plan) shows under the title until the engagement changes. A
+wave's menu (or a double-click on its title / dates) renames it or sets its dates (`rename_wave` /
+`date_wave`), and "Apply edited export…" reads a changed export back (`apply_wave_sheet`); the
+core's refusals (an end before the start; a file's unknown wave, with its row and column) are shown
+in the notice line under the title and the status bar, and nothing is stored. Nothing is planned
+here: every figure shown comes from the core.
 """
 
 from __future__ import annotations
@@ -279,6 +281,9 @@ class WavesScreen(EngagementScreen):
         self.dates_dialog: WaveDatesDialog | None = None
         #: what the last apply of an edited export did (`apply_wave_sheet`'s value)
         self.last_applied: dict[str, Any] | None = None
+        #: the last (re-)plan's summary line (`plan_waves`' `summary`): the solver's gain over the greedy
+        #: plan and the links cut are not stored with the plan, so they show after a plan run here
+        self.last_plan_summary: str | None = None
         self._build_ui()
         self._render()
 
@@ -292,6 +297,16 @@ class WavesScreen(EngagementScreen):
         self.notice.setWordWrap(True)
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice.hide()
+        self.plan_summary = QLabel("")
+        self.plan_summary.setObjectName("wavePlanSummary")
+        self.plan_summary.setWordWrap(True)
+        self.plan_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.plan_summary.setToolTip(
+            "What the last Plan / Re-plan run in this window did: the greedy plan's objective and the "
+            "solver's (lower is better), the solver's status and time, and the move groups split along "
+            "their weakest links"
+        )
+        self.plan_summary.hide()
         self.max_servers = QSpinBox()
         self.max_servers.setObjectName("waveMaxServers")
         self.max_servers.setRange(1, 100_000)
@@ -364,6 +379,7 @@ class WavesScreen(EngagementScreen):
         layout.setSpacing(6)
         layout.addLayout(top)
         layout.addWidget(self.subtitle)
+        layout.addWidget(self.plan_summary)
         layout.addWidget(self.notice)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.empty, 1)
@@ -374,6 +390,7 @@ class WavesScreen(EngagementScreen):
         self.board = None
         self.last_moved = None
         self.last_applied = None
+        self.last_plan_summary = None
         self.show_notice("")
 
     def _failed(self, exc: BaseException) -> None:
@@ -451,6 +468,7 @@ class WavesScreen(EngagementScreen):
         def done(outcome: Any) -> None:
             self.busy = False
             self.last_moved = None
+            self.last_plan_summary = outcome.value.get("summary")
             n = len(outcome.value.get("waves", []))
             self.status_message.emit(f"Planned {n} wave(s) of at most {limit} servers")
             self.refresh()
@@ -608,6 +626,9 @@ class WavesScreen(EngagementScreen):
         planned = bool(board and board["waves"])
         self.splitter.setVisible(planned)
         self.empty.setVisible(not planned)
+        summary = self.last_plan_summary if planned and self.selection.has_engagement else None
+        self.plan_summary.setText(f"Last plan: {summary}" if summary else "")
+        self.plan_summary.setVisible(bool(summary))
         if not self._render_scope(board):
             return
         if not planned:
