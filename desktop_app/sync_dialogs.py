@@ -187,8 +187,24 @@ STAMPS = ("updated_at",)
 """Always differs in a conflict (it is the row's version): listed, not highlighted."""
 
 
+DELETION_MARKS = ("deleted", "parent_deleted")
+"""Keys of a conflict side that say the row is gone there (and which deleted row took it)."""
+
+
+def deleted_text(server: dict[str, Any] | None) -> str | None:
+    """How the server side of a conflict reads when the row is not there, else None."""
+    if server is None or server.get("deleted"):
+        parent = (server or {}).get("parent_deleted")
+        if parent:
+            return f"(deleted on the server with its {parent['table'].replace('_', ' ')} row)"
+        return "(deleted on the server)"
+    return None
+
+
 def changed_fields(local: dict[str, Any], server: dict[str, Any] | None) -> list[str]:
     """Fields whose values differ between our row and the server's (not the version stamp)."""
+    if deleted_text(server) is not None:  # every field of ours is what the server lacks
+        return [k for k in local if k not in HIDDEN_FIELDS and k not in STAMPS and k not in DELETION_MARKS]
     theirs = server or {}
     keys = [k for k in dict.fromkeys([*local, *theirs]) if k not in HIDDEN_FIELDS and k not in STAMPS]
     return [k for k in keys if local.get(k) != theirs.get(k)]
@@ -389,15 +405,18 @@ class SyncIssuesDialog(QDialog):
             return
         local, server = c["local"] or {}, c["server"]
         changed = changed_fields(local, server)
+        gone = deleted_text(server)
         rest = [
-            k for k in dict.fromkeys([*local, *(server or {})]) if k not in changed and k not in HIDDEN_FIELDS
+            k
+            for k in dict.fromkeys([*local, *(server or {})])
+            if k not in changed and k not in HIDDEN_FIELDS and not (gone and k in DELETION_MARKS)
         ]
         self.fields.setRowCount(len(changed) + len(rest))
         for i, key in enumerate([*changed, *rest]):
             tint = CHANGED if key in changed else None
             self.fields.setItem(i, 0, _cell(key, bold=key in changed, tint=tint))
             self.fields.setItem(i, 1, _cell(_show_value(local.get(key)), tint=tint))
-            theirs = "(deleted on the server)" if server is None else _show_value(server.get(key))
+            theirs = gone or _show_value((server or {}).get(key))
             self.fields.setItem(i, 2, _cell(theirs, tint=tint))
         self.fields.resizeRowsToContents()
 

@@ -164,6 +164,17 @@ def resolve_conflict(
         if c is None or c.resolved_at is not None:
             raise UserInputError("no open conflict with this id", hint="list them with `sync conflicts`")
         if action == "reapply":
+            parent = (c.server_row or {}).get("parent_deleted")
+            if parent and not uow.session.execute(
+                text(f'SELECT 1 FROM "{tables.table(parent["table"]).name}" WHERE id = :id'),
+                {"id": parent["row_id"]},
+            ).first():
+                owner = parent["table"].replace("_", " ")
+                raise UserInputError(
+                    f"this {c.table_name.replace('_', ' ')} row belonged to a {owner} row"
+                    f" ({parent['row_id']}) that was deleted on the server; it cannot be re-applied",
+                    hint="drop the conflict (the deletion stands), or bring the deleted row back first",
+                )
             if c.local_row.get("deleted"):
                 uow.session.execute(
                     text(f"DELETE FROM {tables.table(c.table_name).name} WHERE id = :id"), {"id": c.row_id}

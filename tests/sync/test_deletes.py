@@ -107,3 +107,31 @@ def test_a_pulled_delete_keeps_the_offline_child_it_takes_with_it_as_a_conflict(
     with _server(shared, tenant) as uow:
         assert uow.session.get(Asset, doomed) is None
         assert uow.session.scalar(select(func.count()).select_from(InfrastructureOverride)) == 0
+
+
+def test_a_conflict_whose_parent_was_deleted_reads_so_and_cannot_be_reapplied(
+    core: Core, tenant: Tenant, shared: SharedServer, tmp_path: Path
+) -> None:
+    import pytest
+
+    from core.actions.sync import resolve_conflict
+    from core.errors import UserInputError
+    from desktop_app.sync_dialogs import changed_fields, deleted_text
+
+    _estate(core, tenant, tmp_path)
+    run(core.db, tenant, shared.consultant_url)
+    doomed = _asset_id(core, tenant, "srv003")
+    with _server(shared, tenant) as uow:
+        uow.session.execute(text("DELETE FROM assets WHERE id = :id"), {"id": doomed})
+        uow.commit()
+    set_infrastructure_override(core.uows, tenant, doomed, is_infrastructure=True, reason="print server")
+    run(core.db, tenant, shared.consultant_url)
+    (c,) = [c for c in list_conflicts(core.uows, tenant) if c["table"] == "infrastructure_overrides"]
+    assert deleted_text(c["server"]) == "(deleted on the server with its assets row)"
+    assert "reason" in changed_fields(c["local"], c["server"]) and "deleted" not in changed_fields(
+        c["local"], c["server"]
+    )
+    with pytest.raises(UserInputError, match="deleted on the server; it cannot be re-applied"):
+        resolve_conflict(core.uows, tenant, uuid.UUID(c["id"]), "reapply")
+    resolve_conflict(core.uows, tenant, uuid.UUID(c["id"]), "drop")
+    assert [x for x in list_conflicts(core.uows, tenant) if x["table"] == "infrastructure_overrides"] == []
