@@ -165,10 +165,13 @@ def resolve_conflict(
             raise UserInputError("no open conflict with this id", hint="list them with `sync conflicts`")
         if action == "reapply":
             parent = (c.server_row or {}).get("parent_deleted")
-            if parent and not uow.session.execute(
-                text(f'SELECT 1 FROM "{tables.table(parent["table"]).name}" WHERE id = :id'),
-                {"id": parent["row_id"]},
-            ).first():
+            if (
+                parent
+                and not uow.session.execute(
+                    text(f'SELECT 1 FROM "{tables.table(parent["table"]).name}" WHERE id = :id'),
+                    {"id": parent["row_id"]},
+                ).first()
+            ):
                 owner = parent["table"].replace("_", " ")
                 raise UserInputError(
                     f"this {c.table_name.replace('_', ' ')} row belonged to a {owner} row"

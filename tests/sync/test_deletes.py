@@ -69,12 +69,18 @@ def test_a_server_side_delete_stands_and_the_offline_child_is_a_conflict(
     assert len(conflicts) == 1, list_conflicts(core.uows, tenant)
     (c,) = conflicts
     assert c["local"]["asset_id"] == str(doomed) and c["local"]["reason"] == "backup server"
-    assert c["server"]["deleted"] and c["server"]["parent_deleted"] == {"table": "assets", "row_id": str(doomed)}
+    assert c["server"]["deleted"] and c["server"]["parent_deleted"] == {
+        "table": "assets",
+        "row_id": str(doomed),
+    }
     with core.uow(tenant) as uow:  # the pull followed the deletion; nothing is left waiting
         assert uow.session.get(Asset, doomed) is None
-        assert uow.session.scalar(
-            select(func.count()).select_from(SyncChange).where(SyncChange.origin.is_(None))
-        ) == 0
+        assert (
+            uow.session.scalar(
+                select(func.count()).select_from(SyncChange).where(SyncChange.origin.is_(None))
+            )
+            == 0
+        )
     again = run(core.db, tenant, shared.consultant_url)  # and nothing is sent or listed twice
     assert again.pushed == {} and again.conflicts == [] and again.rejected == []
 
