@@ -1,5 +1,9 @@
 """Import wizard: file → sheet → preview (correctable) → client/engagement → import → mapping review.
 
+The preview page also shows what the file is — an inventory of assets or a connection export —
+as recognised from its columns (`core.mapping.kind.detect_kind`, read with the preview in the
+background); the consultant can change it, and the import (and so its mapping review) uses it.
+
 Why pages hold no core calls: every read (preview, engagements) and the import itself go through
 the task manager; the import page shows progress and can cancel, and the wizard refuses to close
 while the import is still running (it cancels first).
@@ -113,6 +117,7 @@ class FilePage(QWizardPage):
             self.w.options = ReadOptions()
             self.w.preview = None
             self.w.rvtools = False
+            self.w.kind, self.w.kind_chosen = None, False
         self.w.store.last_directory = str(Path(path).parent)
         return True
 
@@ -251,6 +256,7 @@ class SheetPage(QWizardPage):
         if sheet != self.w.options.sheet:
             self.w.options = ReadOptions(sheet=sheet)
             self.w.preview = None
+            self.w.kind, self.w.kind_chosen = None, False  # another table: recognised again
         self.w.rvtools = self.whole_export
         return True
 
@@ -259,7 +265,9 @@ class SheetPage(QWizardPage):
 
 
 class PreviewPage(QWizardPage):
-    """The first rows as read, with the detected encoding, delimiter and header row — correctable."""
+    """The first rows as read, with the detected encoding, delimiter and header row — correctable —
+    and the kind of file (inventory or connections) recognised from the columns, which the
+    consultant can change: it decides the fields the mapping review suggests."""
 
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__()
@@ -282,6 +290,18 @@ class PreviewPage(QWizardPage):
         self.header_row.setRange(1, 1000)
         self.skip_bad = QCheckBox("Skip rows that do not fit the header (listed after the import)")
         self.skip_bad.setObjectName("wizardSkipBad")
+        self.kind = QComboBox()
+        self.kind.setObjectName("wizardKind")
+        self.kind.setToolTip(
+            "An inventory of assets, or a connection/dependency export (which server talks to which); "
+            "it decides the fields the mapping review suggests and what the inventory phase stores"
+        )
+        for value, label in service.KIND_LABELS.items():
+            self.kind.addItem(label, value)
+        self.kind_reason = QLabel("")
+        self.kind_reason.setObjectName("wizardKindReason")
+        self.kind_reason.setWordWrap(True)
+        self.kind_reason.setTextFormat(Qt.TextFormat.RichText)
         self.info = QLabel("")
         self.info.setObjectName("wizardPreviewInfo")
         self.info.setWordWrap(True)
@@ -299,8 +319,16 @@ class PreviewPage(QWizardPage):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
         controls.addStretch(1)
+        kind_row = QHBoxLayout()
+        kind_label = QLabel("File kind")
+        kind_label.setBuddy(self.kind)
+        kind_row.addWidget(kind_label)
+        kind_row.addWidget(self.kind)
+        kind_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addLayout(kind_row)
+        layout.addWidget(self.kind_reason)
         layout.addWidget(self.info)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.skip_bad)
@@ -310,6 +338,7 @@ class PreviewPage(QWizardPage):
         self.encoding.lineEdit().editingFinished.connect(self._reread)
         self.delimiter.activated.connect(lambda _i: self._reread())
         self.header_row.editingFinished.connect(self._reread)
+        self.kind.activated.connect(lambda _i: self._kind_chosen())
 
     def initializePage(self) -> None:
         if self.w.preview is not None:
@@ -399,8 +428,51 @@ class PreviewPage(QWizardPage):
                 f"<br/><span style='color:#b45309'>Warning: {html.escape(w)}</span>" for w in preview.warnings
             )
         )
+        self._show_kind(preview)
         self._ready = bool(preview.columns)
         self.completeChanged.emit()
+
+    def _show_kind(self, preview: Preview) -> None:
+        """Preselect the recognised kind (unless the consultant chose one) and say why."""
+        whole = self.w.rvtools
+        self.kind.setEnabled(not whole)
+        if whole:
+            self.kind.setCurrentIndex(self.kind.findData("assets"))
+        elif not self.w.kind_chosen and preview.kind is not None:
+            self.kind.setCurrentIndex(self.kind.findData(preview.kind.kind))
+        self._describe_kind()
+
+    def _kind_chosen(self) -> None:
+        self.w.kind_chosen = True
+        self._describe_kind()
+
+    def _describe_kind(self) -> None:
+        """Why the kind is what it is: the columns' evidence, and the consultant's choice if it differs."""
+        p = self.w.preview
+        if self.w.rvtools:
+            self.kind_reason.setText("A whole RVTools export is an inventory of its VMs.")
+            return
+        guess = p.kind if p is not None else None
+        if guess is None:
+            self.kind_reason.setText("")
+            return
+        label = html.escape(service.kind_label(guess.kind))
+        text = f"Recognised as <b>{label}</b>: {html.escape(guess.reason, quote=False)}"
+        if guess.kind == "connections":
+            text += (
+                f" · {len(guess.source_columns)} source and {len(guess.target_columns)} destination column(s)"
+            )
+        chosen = self.kind.currentData()
+        if chosen != guess.kind:
+            text += (
+                f"<br/><span style='color:#b45309'>You chose <b>{html.escape(service.kind_label(chosen))}"
+                "</b>: the mapping review suggests that kind's fields.</span>"
+            )
+        self.kind_reason.setText(text)
+
+    def chosen_kind(self) -> str | None:
+        """The kind the import is given (None for a whole RVTools export: the core makes it assets)."""
+        return None if self.w.rvtools else self.kind.currentData()
 
     def isComplete(self) -> bool:
         return self._ready
@@ -415,6 +487,7 @@ class PreviewPage(QWizardPage):
                 header_row=self.w.options.header_row,
                 skip_bad_rows=self.skip_bad.isChecked(),
             )
+            self.w.kind = self.chosen_kind()
         return True
 
     def nextId(self) -> int:
@@ -451,6 +524,10 @@ class TargetPage(QWizardPage):
         form.addRow("Client", self.client)
         form.addRow("Engagement", self.engagement)
         form.addRow("Source system", self.source_system)
+        self.summary = QLabel("")
+        self.summary.setObjectName("wizardImportSummary")
+        self.summary.setWordWrap(True)
+        form.addRow("To import", self.summary)
         for w in (self.existing_radio, self.new_radio):
             w.toggled.connect(self._toggled)
         for edit in (self.client, self.engagement):
@@ -458,6 +535,7 @@ class TargetPage(QWizardPage):
         self.refs: list[tenancy.EngagementRef] = []
 
     def initializePage(self) -> None:
+        self.summary.setText(self.w.what_is_imported())
         QueryOp(self, lambda core: navigation.engagements(core.uows), label="Loading engagements").success(
             self._loaded
         ).run_in_background(self.w.tasks)
@@ -555,8 +633,9 @@ def summary_text(outcome: ImportOutcome) -> str:
         sheets = ", ".join(f"{s['sheet']} {s['rows']:,}" for s in outcome.details.get("sheets") or [])
         details = f" and {outcome.details.get('detail_rows', 0):,} detail rows ({sheets})"
     return (
-        f"Imported {outcome.rows:,} rows{details}{errors}; {outcome.with_target} columns have suggested "
-        f"targets{no_target}. Click “Review mappings” to decide them."
+        f"Imported {outcome.rows:,} rows{details}{errors} as {service.kind_label(outcome.kind)}; "
+        f"{outcome.with_target} columns have suggested targets{no_target}. "
+        "Click “Review mappings” to decide them."
     )
 
 
@@ -584,6 +663,10 @@ class ImportWizard(QWizard):
         self.options = ReadOptions()
         self.rvtools = False
         """Import the whole RVTools export as one (chosen on the sheet page)."""
+        self.kind: str | None = None
+        """`assets` or `connections` as shown on the preview page (None: the core recognises it)."""
+        self.kind_chosen = False
+        """The consultant changed the recognised kind: a re-read preview keeps their choice."""
         self.preview: Preview | None = None
         self.target: Target | None = None
         self.outcome: ImportOutcome | None = None
@@ -629,6 +712,14 @@ class ImportWizard(QWizard):
             lambda p: deliver(p, None)
         ).failure(lambda e: deliver(None, e)).run_in_background(self.tasks)
 
+    def what_is_imported(self) -> str:
+        """File, sheet and kind, as the import will read them (the target page shows it before Import)."""
+        name = Path(self.path).name
+        sheet = f" · sheet {self.options.sheet}" if self.options.sheet else ""
+        if self.rvtools:
+            return f"{name} · the whole RVTools export · {service.kind_label('assets')}"
+        return f"{name}{sheet} · {service.kind_label(self.kind)}" if self.kind else f"{name}{sheet}"
+
     # -- import ------------------------------------------------------------------------------------
 
     def start_import(self, *, allow_duplicate: bool = False) -> None:
@@ -636,8 +727,10 @@ class ImportWizard(QWizard):
         if self.import_task is not None or self.outcome is not None or self.target is None:
             return
         path, options, target, whole = self.path, self.options, self.target, self.rvtools
+        kind = None if whole else self.kind
+        as_kind = f" as {service.kind_label(kind)}" if kind else ""
         self.import_page.label.setText(
-            f"Importing {Path(path).name}{' (the whole RVTools export)' if whole else ''} into "
+            f"Importing {Path(path).name}{' (the whole RVTools export)' if whole else ''}{as_kind} into "
             f"{target.client_name} / {target.engagement_name}…"
         )
         self.import_page.bar.setRange(0, 0)
@@ -645,7 +738,14 @@ class ImportWizard(QWizard):
             CollectionOp(
                 self,
                 lambda core, ctx: service.run_import(
-                    core, ctx, path, options, target, allow_duplicate=allow_duplicate, rvtools=whole
+                    core,
+                    ctx,
+                    path,
+                    options,
+                    target,
+                    allow_duplicate=allow_duplicate,
+                    rvtools=whole,
+                    kind=kind,
                 ),
                 label=f"Importing {Path(path).name}",
             )

@@ -17,9 +17,20 @@ from core.errors import UserInputError
 from core.ingest import open_table
 from core.ingest.encoding import UTF8_REPLACE
 from core.ingest.rvtools import is_rvtools_sheet_set, recognise
+from core.mapping.kind import ImportKind, KindGuess, detect_kind
 from desktop_app.task_manager import TaskContext
 
 PREVIEW_ROWS = 50
+KIND_LABELS: dict[ImportKind, str] = {
+    "assets": "Inventory (assets)",
+    "connections": "Connections (dependencies)",
+}
+"""How the wizard names each import kind (`core.mapping.kind.KINDS`), in the combo box and the summary."""
+
+
+def kind_label(kind: str | None) -> str:
+    """The wizard's name of an import kind (`assets` for an unknown one, as the core stores it)."""
+    return KIND_LABELS["connections" if kind == "connections" else "assets"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,8 @@ class Preview:
     """Workbooks: used rows (header included) of each sheet, for the sheet list."""
     rvtools: RVToolsFound | None = None
     """The workbook is a whole RVTools export (recognised by its sheet set and vMetaData)."""
+    kind: KindGuess | None = None
+    """What the columns say the file is (inventory or connections), and why: the wizard preselects it."""
 
 
 def read_preview(path: str, options: ReadOptions) -> Preview:
@@ -96,6 +109,7 @@ def read_preview(path: str, options: ReadOptions) -> Preview:
             warnings=list(info.warnings),
             sheet_rows=dict(info.sheet_rows),
             rvtools=found,
+            kind=detect_kind(c.name for c in info.columns),
         )
 
 
@@ -138,6 +152,8 @@ class ImportOutcome:
     """Columns (of `suggestions`) the suggester found no target for: counted apart in the summary."""
     details: dict[str, Any] | None = None
     """A whole RVTools export: what was stored per detail sheet (`ImportResult.rvtools`)."""
+    kind: str = "assets"
+    """What the import was stored as (`ImportResult.kind`): `assets` or `connections`."""
 
     @property
     def with_target(self) -> int:
@@ -153,12 +169,15 @@ def run_import(
     *,
     allow_duplicate: bool = False,
     rvtools: bool = False,
+    kind: str | None = None,
 ) -> ImportOutcome:
     """Import the file into the engagement (creating it if needed), then suggest mappings.
 
     A file the engagement already imported is refused by the core (`core.imports.DuplicateImport`,
     naming the earlier import) unless `allow_duplicate`: the wizard asks, then calls again.
     `rvtools`: the file is a whole RVTools export, imported as one (vInfo plus its detail sheets).
+    `kind`: `assets` or `connections` as the consultant chose it (None: the core recognises it from
+    the columns, as `import` without `--kind` does); the mapping suggestions follow the stored kind.
     """
     from core import imports
 
@@ -178,6 +197,7 @@ def run_import(
         cancel=ctx.cancel,
         allow_duplicate=allow_duplicate,
         rvtools=rvtools,
+        kind=kind,
     )
     ctx.check_cancelled()
     ctx.progress(result.rows, result.rows, "suggesting mappings")
@@ -194,6 +214,7 @@ def run_import(
         result.changes.merged(suggested.changes),
         no_target,
         result.rvtools,
+        result.kind,
     )
 
 
