@@ -1,9 +1,11 @@
 """The answers the tasks must give, as Pydantic models: validated before anything is used.
 
-The models are flat and closed (no free-form objects) so that they are valid strict `json_schema`
-response formats too. `validate_answer` is the one check: JSON (optionally in a code fence) that
-fits the model, plus the rules a schema cannot say (columns the task asked about, targets the
-schema has). A task whose answer fails it is asked once more, then the run fails as malformed.
+The models are flat and closed (no free-form objects), so their JSON schema is short enough to
+put in the task's text (`format_instructions`): that, not a `json_schema` response format, is how
+the model learns the shape, so servers without structured-output support work too.
+`validate_answer` is the one check: JSON (optionally in a code fence) that fits the model, plus
+the rules a schema cannot say (columns the task asked about, targets the schema has). A task whose
+answer fails it is asked once more, then the run fails as malformed.
 """
 
 from __future__ import annotations
@@ -83,6 +85,15 @@ def parse(text: str, model: type[BaseModel]) -> BaseModel:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise MalformedAnswer(f"the answer does not fit {model.__name__}: {problems}") from exc
+
+
+def format_instructions(model: type[BaseModel]) -> str:
+    """What the task's text says about the answer's shape: `model`'s JSON schema, compact."""
+    schema = json.dumps(model.model_json_schema(), separators=(",", ":"))
+    return (
+        "Your final answer is one JSON object and nothing else (no code fence, no comment), fitting this "
+        f"JSON schema: {schema}"
+    )
 
 
 def validate_answer(

@@ -6,24 +6,36 @@ offline process stalls on exit). Crews run with `memory=False`, no knowledge sou
 embedder, so no embedding model is ever called; the LLM is `crewai.LLM("openai/<model>",
 base_url=...)`, which speaks to any OpenAI-compatible server.
 
-Every HTTP request goes through `_Guard` (crewai's transport interceptor): it counts requests and
-prompt bytes, refuses a request over `budget.MAX_REQUEST_BYTES` or to another host than the
-configured one, and refuses everything once the run is cancelled. The crew runs on a thread of
-its own; `run_crew` waits on it and on the cancel token, so a cancel returns at once, closes the
-HTTP client (dropping the call in flight) and the crew's thread can send nothing more.
+Every HTTP request goes through `_Guard`: it counts requests and prompt bytes, refuses a request
+over `budget.MAX_REQUEST_BYTES` or to another host than the configured one, and refuses everything
+once the run is cancelled. The crew's (synchronous) OpenAI client is ours: an httpx client whose
+transport runs the guard and whose connections are opened by `_SocketTracker`, which remembers
+their sockets (crewai's async client, unused by a synchronous crew, has the guard as its
+interceptor). The crew runs on a thread of its own; `run_crew` waits on it and on the cancel token.
+A cancel returns at once and shuts the tracked sockets down, so the request in flight fails
+immediately instead of at its read timeout and the model server sees its connection close (a local
+model stops generating); the crew's thread can send nothing more.
 
-An answer is validated by the task's guardrail (`outputs.validate_answer`); a malformed one is
-asked for once more (`guardrail_max_retries=1`), then the run fails. Failures are classified
+An answer is validated by the task's guardrail (`outputs.validate_answer`) on the model's raw text,
+and the guardrail keeps the validated model. Tasks set no `output_pydantic`: with it crewai would
+run its converter on a retried answer, which asks the model up to three more times with a strict
+`json_schema` response format (servers that do not support it answer HTTP 400). The answer's
+JSON schema is in the task's text instead (`outputs.format_instructions`), and no request carries a
+`response_format`. A malformed answer is asked for once more (`guardrail_max_retries=1`: the
+task's attempt and one retry), then the run fails as malformed. Failures are classified
 (`classify`) into an error code, class and recovery hint, the shape of the flow error path
 (`core.flows.error_wrapper`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import socket
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +44,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.agents import budget
 from core.agents.crews import AGENTS, CREWS, TASKS
-from core.agents.outputs import MalformedAnswer, validate_answer
+from core.agents.outputs import MalformedAnswer, format_instructions, validate_answer
 from core.agents.settings import LLMSettings
 from core.agents.tools import CrewInputs
 from core.errors import OperationCancelled
@@ -112,7 +124,10 @@ class CrewRun:
 
 
 class _Guard:
-    """The transport interceptor's logic (crewai's BaseInterceptor is mixed in at run time)."""
+    """What every request passes: our transport calls it, and crewai's async client as its interceptor.
+
+    (crewai's BaseInterceptor is mixed in at run time, for the interceptor.)
+    """
 
     def __init__(self, host: str | None, cancel: CancelToken) -> None:
         self.host = host
@@ -151,6 +166,114 @@ class _Guard:
         return self.on_inbound(message)
 
 
+class _TrackedStream:
+    """An httpcore network stream that registers the socket of a TLS stream it starts, too."""
+
+    def __init__(self, stream: Any, tracker: _SocketTracker) -> None:
+        self._stream = stream
+        self._tracker = tracker
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return bytes(self._stream.read(max_bytes, timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> Any:
+        return self._tracker.track(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _SocketTracker:
+    """An httpcore network backend: httpcore's SyncBackend, remembering the sockets it opens.
+
+    `abort` shuts them all down: a read blocked on one returns at once (EOF), the server sees the
+    connection close, and every connection opened afterwards is shut down as soon as it exists.
+    Duck-typed to httpcore's `NetworkBackend` so that this module imports no httpcore at start-up.
+    """
+
+    def __init__(self) -> None:
+        import httpcore
+
+        self._backend = httpcore.SyncBackend()
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self.aborted = False
+
+    def track(self, stream: Any) -> _TrackedStream:
+        sock = stream.get_extra_info("socket")
+        with self._lock:
+            if sock is not None:
+                self._sockets.add(sock)
+            aborted = self.aborted
+        if aborted and sock is not None:
+            _shutdown(sock)
+        return _TrackedStream(stream, self)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> _TrackedStream:
+        return self.track(self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> _TrackedStream:
+        return self.track(self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+    def abort(self) -> None:
+        with self._lock:
+            self.aborted = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by its connection
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _http_client(guard: _Guard, tracker: _SocketTracker) -> Any:
+    """The httpx client of the crew's OpenAI client: the guard on every request, sockets tracked."""
+    import httpcore
+    import httpx
+
+    class GuardedTransport(httpx.HTTPTransport):
+        def __init__(self) -> None:
+            super().__init__()  # what crewai's interceptor transport is: no proxy, TLS verified
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+            # httpx (0.28) has no parameter for httpcore's network backend, so the pool it built is
+            # replaced by the same pool on our backend; `_pool` is all HTTPTransport sends through.
+            self._pool = httpcore.ConnectionPool(
+                ssl_context=httpx.create_ssl_context(),
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=tracker,
+            )
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            response = super().handle_request(guard.on_outbound(request))
+            return guard.on_inbound(response)
+
+    return httpx.Client(transport=GuardedTransport())
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     seen: list[BaseException] = []
     cur: BaseException | None = exc
@@ -181,20 +304,32 @@ def classify(exc: BaseException, settings: LLMSettings) -> tuple[str, str, str, 
         status = getattr(e, "status_code", None)
         if isinstance(status, int):
             if status in (401, 403):
-                return "llm_refused", "non_retryable", "check the API key in Settings → AI model", (
-                    f"{where} refused the request (HTTP {status})"
+                return (
+                    "llm_refused",
+                    "non_retryable",
+                    "check the API key in Settings → AI model",
+                    (f"{where} refused the request (HTTP {status})"),
                 )
             if status == 404:
-                return "llm_http_4xx", "non_retryable", "check the model name and the base URL (…/v1)", (
-                    f"{where} answered HTTP 404 for model {settings.model}"
+                return (
+                    "llm_http_4xx",
+                    "non_retryable",
+                    "check the model name and the base URL (…/v1)",
+                    (f"{where} answered HTTP 404 for model {settings.model}"),
                 )
             if status == 429:
-                return "llm_http_4xx", "retryable", "the server is rate-limiting; wait and run again", (
-                    f"{where} answered HTTP 429 (too many requests)"
+                return (
+                    "llm_http_4xx",
+                    "retryable",
+                    "the server is rate-limiting; wait and run again",
+                    (f"{where} answered HTTP 429 (too many requests)"),
                 )
             if status >= 500:
-                return "llm_http_5xx", "retryable", "the model server failed; check its log and run again", (
-                    f"{where} answered HTTP {status}"
+                return (
+                    "llm_http_5xx",
+                    "retryable",
+                    "the model server failed; check its log and run again",
+                    (f"{where} answered HTTP {status}"),
                 )
             message = f"{where} answered HTTP {status}"
             return "llm_http_4xx", "non_retryable", "check the model settings", message
@@ -209,8 +344,11 @@ def classify(exc: BaseException, settings: LLMSettings) -> tuple[str, str, str, 
         if "refus" in text.lower() and "refused a request" not in text:
             return "llm_refused", "non_retryable", "the model refused the task; try another model", text
         if name in ("APIConnectionError", "ConnectError") or isinstance(e, ConnectionError):
-            return "llm_unreachable", "retryable", "check the base URL and that the model server runs", (
-                f"cannot reach {where}"
+            return (
+                "llm_unreachable",
+                "retryable",
+                "check the base URL and that the model server runs",
+                (f"cannot reach {where}"),
             )
     hint = "see the log for details; run the AI crew again"
     return "llm_failed", "non_retryable", hint, str(exc) or repr(exc)
@@ -235,7 +373,11 @@ def run_crew(
         if progress is not None:
             progress(
                 Progress(
-                    stage="agents", done=done, total=len(names), unit="tasks", text=text,
+                    stage="agents",
+                    done=done,
+                    total=len(names),
+                    unit="tasks",
+                    text=text,
                     elapsed=time.monotonic() - started,
                 )
             )
@@ -263,7 +405,10 @@ def run_crew(
             temperature=0,
             interceptor=guard,
         )
-        crew, tasks = _build(crewai, llm, crew_name, inputs, run, report, started)
+        tracker = _SocketTracker()
+        http = _http_client(guard, tracker)
+        _use_sync_client(llm, settings, http)
+        crew, answers = _build(crewai, llm, crew_name, inputs, run, report, started)
     except CrewFailed:
         raise
     except Exception as exc:  # crewai missing or refusing our set-up
@@ -285,8 +430,8 @@ def run_crew(
     while thread.is_alive():
         if cancel.wait(0.05):
             guard.stopped.set()
-            _close(llm)
-            thread.join(0.5)
+            _close(http, tracker)
+            thread.join(1.0)  # its request fails at once now; a thread still busy can send nothing
             for t in run.tasks:
                 if t.status == "pending":
                     t.status = "cancelled"
@@ -302,9 +447,10 @@ def run_crew(
     usage = llm.get_token_usage_summary()
     run.prompt_tokens, run.completion_tokens = int(usage.prompt_tokens), int(usage.completion_tokens)
     error = outcome.get("error")
+    _close(http, tracker)
     if error is None:
-        for spec_name, task in zip(names, tasks, strict=True):
-            answer = getattr(task.output, "pydantic", None) if task.output is not None else None
+        for spec_name in names:
+            answer = answers.get(spec_name)
             if not isinstance(answer, TASKS[spec_name].output):
                 error = MalformedAnswer(f"task {spec_name} gave no {TASKS[spec_name].output.__name__}")
                 break
@@ -324,17 +470,34 @@ def run_crew(
     return run
 
 
-def _close(llm: Any) -> None:
-    """Drop the HTTP connections of the LLM's client (the call in flight ends with them)."""
-    for attr in ("_client", "_async_client"):
-        client = getattr(llm, attr, None)
-        if client is None:
-            continue
-        try:
-            if attr == "_client":
-                client.close()
-        except Exception:  # closing is best effort: the guard already refuses everything
-            log.debug("closing the LLM client failed", exc_info=True)
+def _use_sync_client(llm: Any, settings: LLMSettings, http: Any) -> None:
+    """Make `llm` send its synchronous calls through `http` (our guarded, cancellable client).
+
+    crewai's OpenAI provider builds its clients itself: `client_params={"http_client": ...}` goes
+    to the async client too (which refuses a sync httpx client), and `interceptor=` gets a transport
+    whose sockets cannot be reached. So the provider's sync OpenAI client (`_client`, which every
+    synchronous call gets through `_get_sync_client`) is replaced by one made like it, on `http`.
+    """
+    import openai
+
+    if not hasattr(llm, "_get_sync_client"):
+        raise RuntimeError(f"crewai's LLM for openai/ is a {type(llm).__name__}, not its OpenAI provider")
+    llm._client = openai.OpenAI(
+        api_key=settings.api_key or "no-key",
+        base_url=settings.base_url,
+        timeout=settings.timeout_s,
+        max_retries=0,
+        http_client=http,
+    )
+
+
+def _close(http: Any, tracker: _SocketTracker) -> None:
+    """Shut down the crew's connections (a request in flight fails at once), then close the client."""
+    tracker.abort()
+    try:
+        http.close()
+    except Exception:  # closing is best effort: the sockets are shut and the guard refuses everything
+        log.debug("closing the LLM client failed", exc_info=True)
 
 
 def _build(
@@ -345,11 +508,13 @@ def _build(
     run: CrewRun,
     report: Any,
     started: float,
-) -> tuple[Any, list[Any]]:
-    """The crew's agents and tasks (sequential, each task with the earlier ones as context)."""
+) -> tuple[Any, dict[str, BaseModel]]:
+    """The crew (sequential, each task with the earlier ones as context) and where the validated
+    answers are kept, by task name, as their guardrails accept them."""
     tools = _tools(inputs)
     agents: dict[str, Any] = {}
     tasks: list[Any] = []
+    answers: dict[str, BaseModel] = {}
     records = {r.name: r for r in run.tasks}
     state = {"tokens": 0, "at": started, "done": 0}
 
@@ -376,16 +541,16 @@ def _build(
         targets = inputs.schema.names
         record = records[name]
 
-        guardrail = _guardrail(spec.output, columns, targets, record)
+        guardrail = _guardrail(spec.output, columns, targets, record, answers)
         done = _done(record, state, tokens_so_far, report)
 
         tasks.append(
             crewai.Task(
                 name=name,
-                description=spec.describe(inputs),
+                description=f"{spec.describe(inputs)}\n\n{format_instructions(spec.output)}",
                 expected_output=spec.expected,
                 agent=agents[spec.agent],
-                output_pydantic=spec.output,
+                # no output_pydantic: its converter would re-ask the model (see the module docstring)
                 guardrail=guardrail,
                 guardrail_max_retries=1,
                 context=list(tasks),
@@ -401,13 +566,18 @@ def _build(
         planning=False,
         verbose=False,
     )
-    return crew, tasks
+    return crew, answers
 
 
 def _guardrail(
-    model: type[BaseModel], columns: list[str], targets: tuple[str, ...], record: TaskRecord
+    model: type[BaseModel],
+    columns: list[str],
+    targets: tuple[str, ...],
+    record: TaskRecord,
+    answers: dict[str, BaseModel],
 ) -> Any:
-    """The task's check of its answer: (True, the answer's JSON) or (False, what to fix)."""
+    """The task's check of its raw answer: (True, the answer's JSON), the validated model kept in
+    `answers`; or (False, what to fix), which crewai sends back to the model once."""
 
     def check(output: Any):  # unannotated return: crewai rejects any annotation but typing.Tuple
         record.attempts += 1
@@ -415,6 +585,7 @@ def _guardrail(
             answer = validate_answer(str(output.raw), model, columns=columns, targets=targets)
         except MalformedAnswer as exc:
             return False, f"{exc}. Answer again with the JSON object only, fitting the schema exactly."
+        answers[record.name] = answer
         return True, answer.model_dump_json()
 
     return check

@@ -125,22 +125,62 @@ def test_quality_crew_records_findings(
 
 
 def test_malformed_answer_is_retried_once_then_used(
-    core: Core, tenant: Tenant, servers_import, script: Script, llm_settings: LLMSettings
+    core: Core,
+    tenant: Tenant,
+    servers_import,
+    script: Script,
+    llm_server: ScriptedLLM,
+    llm_settings: LLMSettings,
 ) -> None:
     script.malformed = 1
     result = run_crew(core.uows, tenant, servers_import.flow_id, "schema", llm_settings).value
     (task,) = result.tasks
     assert task["status"] == "completed" and task["attempts"] == 2
+    assert len(llm_server.completions()) == 4  # (a tool call, an answer) twice; nothing converts it
+    (stored,) = _crew_rows(core, tenant, servers_import.flow_id)
+    assert {c["column"] for c in stored.output["schema_analysis"]["columns"]} == set(HEADER)
+    assert stored.prompt_tokens > 0 and stored.requests == 4
+
+
+def test_no_request_asks_for_a_json_schema_response_format(
+    core: Core, tenant: Tenant, servers_import, llm_server: ScriptedLLM, llm_settings: LLMSettings
+) -> None:
+    """Many OpenAI-compatible servers answer HTTP 400 to a strict json_schema response format."""
+    run_crew(core.uows, tenant, servers_import.flow_id, "quality", llm_settings)
+    sent = llm_server.completions()
+    assert len(sent) == 4
+    assert not [r["response_format"] for r in sent if "response_format" in r]
+    # the model still learns the shape: the task carries the answer's JSON schema as text
+    first_user = next(m["content"] for m in sent[0]["messages"] if m["role"] == "user")
+    assert '"SchemaAnalysis"' in first_user and '"key_candidate"' in first_user
+
+
+def _has_tool_result(request: dict) -> bool:
+    return any(m["role"] == "tool" for m in request["messages"])
 
 
 def test_malformed_twice_is_reported_and_nothing_is_applied(
-    core: Core, tenant: Tenant, servers_import, script: Script, llm_settings: LLMSettings
+    core: Core,
+    tenant: Tenant,
+    servers_import,
+    script: Script,
+    llm_server: ScriptedLLM,
+    llm_settings: LLMSettings,
 ) -> None:
     script.malformed = 10
     before = _rows(core, tenant, servers_import.import_id)
     with pytest.raises(CrewFailed) as failed:
         run_crew(core.uows, tenant, servers_import.flow_id, "mapping", llm_settings)
     assert failed.value.error_code == "llm_malformed" and failed.value.recovery_hint
+    # exactly one retry: the first task's attempt (a tool call, then the answer) and one more, then
+    # the report; no converter asks the model again, and the mapping task is never started
+    sent = llm_server.completions()
+    assert [("tools" in r, _has_tool_result(r)) for r in sent] == [(True, False), (True, True)] * 2
+    assert all("Schema analyst" in json.dumps(r["messages"][0]) for r in sent)
+    assert not [r["response_format"] for r in sent if "response_format" in r]
+    (task, mapping) = failed.value.run.tasks
+    assert (task.name, task.status, task.attempts) == ("schema_analysis", "failed", 2)
+    assert mapping.status == "pending"
     after = _rows(core, tenant, servers_import.import_id)
     assert {c: (r.target_field, r.suggested_by) for c, r in after.items()} == {
         c: (r.target_field, r.suggested_by) for c, r in before.items()
@@ -198,9 +238,10 @@ def test_cancel_stops_the_http_calls(
     assert failed.value.error_code == "cancelled"
     (stored,) = _crew_rows(core, tenant, servers_import.flow_id)
     assert stored.status == "cancelled" and stored.suggestions == 0
-    sent = len(llm_server.completions())
-    time.sleep(0.5)  # nothing more may leave after the cancel (the crew's thread is refused)
-    assert len(llm_server.completions()) == sent == 1
+    # the crew's thread ends (its request was dropped) and nothing more left after the cancel
+    _wait_for(lambda: not [t for t in threading.enumerate() if t.name == "crew-mapping"], timeout=3.0)
+    assert not [t for t in threading.enumerate() if t.name == "crew-mapping"]
+    assert len(llm_server.completions()) == 1
 
 
 def _wait_for(condition, timeout: float = 20.0) -> None:
