@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import tenancy
 from core.db.models import DataImport, DiscoveryFlow, FlowEvent
@@ -19,6 +20,42 @@ from core.flows.errors import FlowNotFoundError
 from core.flows.phases import COMPLETED, FLAG_FIELDS, PHASE_FLAG_MAP, PHASES, position
 from core.flows.store import as_uuid, load_flow
 from core.uow import Tenant, UnitOfWork, UnitOfWorkFactory
+
+CREW_EVENTS = ("crew_completed", "crew_failed")
+
+
+def ai_crew_error(session: Session, flow_id: uuid.UUID) -> dict[str, Any] | None:
+    """The newest AI crew failure on the flow that no later run of that crew has succeeded over.
+
+    A crew is optional advice: its failure never fails or blocks the flow (`error` stays the phases'
+    own), but it is shown here — with its code, class and recovery hint — until that crew runs again
+    successfully. A cancelled run is the consultant's choice, neither a failure nor a success.
+    """
+    events = session.scalars(
+        select(FlowEvent)
+        .where(FlowEvent.flow_id == flow_id, FlowEvent.event_type.in_(CREW_EVENTS))
+        .order_by(FlowEvent.occurred_at.desc(), FlowEvent.created_at.desc())
+    ).all()
+    settled: set[str] = set()
+    for ev in events:
+        data = ev.data or {}
+        crew = str(data.get("crew"))
+        if crew in settled or data.get("error_code") == "cancelled":
+            continue
+        settled.add(crew)
+        if ev.event_type == "crew_failed":
+            return {
+                "crew": data.get("crew"),
+                "model": data.get("model"),
+                "message": data.get("message"),
+                "error_code": data.get("error_code"),
+                "error_class": data.get("error_class"),
+                "recovery_hint": data.get("recovery_hint"),
+                "crew_output_id": data.get("crew_output_id"),
+                "at": ev.occurred_at.isoformat() if ev.occurred_at else None,
+                "blocks_flow": False,
+            }
+    return None
 
 
 def status_dict(flow: DiscoveryFlow) -> dict[str, Any]:

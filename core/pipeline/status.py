@@ -9,8 +9,8 @@ import uuid
 from typing import Any
 
 from core.flows.master import master_state
+from core.flows.status import ai_crew_error, status_dict
 from core.flows.status import flow_timeline as stored_timeline
-from core.flows.status import status_dict
 from core.flows.store import load_flow
 from core.mapping_review.store import counts_of
 from core.pipeline.availability import flow_actions
@@ -27,14 +27,17 @@ def _actions(uow: UnitOfWork, status: dict[str, Any], import_id: uuid.UUID | Non
 
 
 def status_with_actions(uow: UnitOfWork, flow_id: uuid.UUID | str) -> dict[str, Any]:
-    """`flow status --json`: the contract's shape plus `actions` {name: {allowed, reason}} and
-    `master` (the master flow's stages: discovery, assessment, planning; `core.flows.master`)."""
+    """`flow status --json`: the contract's shape plus `actions` {name: {allowed, reason}},
+    `master` (the master flow's stages: discovery, assessment, planning; `core.flows.master`) and
+    `ai_crew_error` (the last AI crew failure no later run of that crew fixed, with its code, class
+    and recovery hint; null when none — advice only: it neither fails nor blocks the flow)."""
     flow = load_flow(uow, flow_id)
     status = status_dict(flow)
     return {
         **status,
         "actions": _actions(uow, status, flow.data_import_id),
         "master": master_state(uow, flow.master_flow_id).to_dict(),
+        "ai_crew_error": ai_crew_error(uow.session, flow.id),
     }
 
 
@@ -53,4 +56,5 @@ def flow_timeline(uows: UnitOfWorkFactory, tenant: Tenant, flow_id: uuid.UUID | 
             **timeline,
             "actions": _actions(uow, status_dict(flow), flow.data_import_id),
             "master": master_state(uow, flow.master_flow_id).to_dict(),
+            "ai_crew_error": ai_crew_error(uow.session, flow.id),
         }

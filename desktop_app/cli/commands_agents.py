@@ -4,8 +4,14 @@ Runs one crew of `core.agents` on the flow's import against the configured OpenA
 endpoint (`MD_LLM_BASE_URL`, `MD_LLM_MODEL`, `MD_LLM_API_KEY`, else the app's settings and the
 keyring). `--json` prints (contract):
 
-    {"crew", "model", "tasks": [{"name", "status", "tokens"}, ...], "suggestions": <int>, "findings": <int>}
+    {"crew", "model", "tasks": [{"name", "status", "tokens"}, ...], "suggestions": <int>, "findings": <int>,
+     "columns": {"reviewed": <int>, "left_out": <int>, "reviewed_columns": [...], "left_out_columns": [...],
+                 "kept_decided_columns": [...], "limit": <int>}}
 
+A run reviews at most `core.agents.budget.MAX_COLUMNS` columns: those named with `--column NAME`
+(repeatable), else the first candidates in file order (every column for schema/quality, the columns
+the rules are unsure about for mapping); `columns` says which were reviewed and which candidates were
+left out (run again with `--column` for those).
 `mapping` stores its proposals as `ai_agent` suggestions on undecided rows (never approved, never
 over a consultant's decision); `quality` records findings; every run is kept in `crew_outputs`.
 Exit 2 when no model is configured or the `[ai]` extra is missing; exit 1 when the model failed
@@ -42,6 +48,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="mapping: targets for unsure columns; quality: data-quality findings; schema: column analysis",
     )
+    run.add_argument(
+        "--column",
+        action="append",
+        default=None,
+        dest="columns",
+        metavar="NAME",
+        help="review this column (repeatable; at most 40 per run); default: the first 40 candidates, "
+        "and the output names the ones left out",
+    )
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
     run.set_defaults(handler=run_agents)
 
@@ -71,7 +86,9 @@ def run_agents(ctx: CommandContext) -> int:
             print(f"  [{p.done}/{p.total}] {p.text}", file=sys.stderr, flush=True)
 
     try:
-        result = run_crew(uows, tenant, args.flow_id, args.crew, settings, progress=progress).value
+        result = run_crew(
+            uows, tenant, args.flow_id, args.crew, settings, progress=progress, columns=args.columns
+        ).value
     except CrewFailed as failure:
         message = f"the {args.crew} crew failed: {failure}"
         if args.json:
@@ -94,6 +111,12 @@ def run_agents(ctx: CommandContext) -> int:
     for t in result.tasks:
         print(f"  {t['name']:<16} {t['status']:<10} {t['tokens']:>7} tokens")
     print(f"  {result.suggestions} AI suggestion(s) to review, {result.findings} finding(s)")
+    reviewed, left_out = result.columns_reviewed, result.columns_left_out
+    print(f"  reviewed {len(reviewed)} column(s), left out {len(left_out)}")
+    if left_out:
+        print(f"  left out: {', '.join(left_out)}")
+        again = f"migration-discovery agents run {args.flow_id} --crew {args.crew} --column NAME"
+        print(f"  review them with: {again}")
     if result.skipped_decided:
         print(f"  kept your decisions on: {', '.join(result.skipped_decided)}")
     return 0

