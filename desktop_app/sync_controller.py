@@ -4,8 +4,10 @@ Why a controller and not a screen: sync belongs to the engagement selected in th
 whatever screen is shown. It reads the state with `core.queries.sync_status` after every write
 (`operation_did_execute`) and after each sync, runs `core.actions.sync.sync_all` for the selected
 engagement as a cancellable task of the task manager, and — while auto-sync is on and a profile is
-set — retries a sync that could not reach the server with backoff (QTimer), without waiting for a
-new local write (the upload queues that only retried on the next write are what issue 15 avoids).
+set — syncs the selected engagement every interval by itself and retries a sync that could not
+reach the server with backoff (QTimers), without waiting for a new local write (the upload queues
+that only retried on the next write are what issue 15 avoids). A cancel pauses auto-sync until the
+consultant syncs or changes something again.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ class ProgressMeter:
     def __init__(self, ctx: TaskContext) -> None:
         self.ctx = ctx
         self.stage = ""
-        self.started = time.monotonic()
+        self.started = self.first = time.monotonic()
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
@@ -109,7 +111,12 @@ class ProgressMeter:
         elapsed = now - self.started
         rate = p.done / elapsed if elapsed > 0 and p.done else None
         of = f" / {p.total:,}" if p.total else ""
-        self.ctx.progress(p.done, p.total, f"{p.stage} {p.done:,}{of} {p.unit}", rate)
+        moved = ""
+        if p.bytes_done:
+            whole = now - self.first
+            speed = f", {p.bytes_done / whole / 1e6:.1f} MB/s" if whole > 0.5 else ""
+            moved = f" · {p.bytes_done / 1e6:,.1f} MB{speed}"
+        self.ctx.progress(p.done, p.total, f"{p.stage} {p.done:,}{of} {p.unit}{moved}", rate)
 
 
 class SyncController(QObject):
@@ -139,6 +146,11 @@ class SyncController(QObject):
         self.retry_timer.setSingleShot(True)
         self.retry_timer.timeout.connect(self._retry)
         self._retry_ref: EngagementRef | None = None
+        #: auto-sync: every interval the selected engagement syncs (push what waits, pull what others
+        #: changed) without the consultant asking; paused after a cancel until they sync or write again
+        self.auto_timer = QTimer(self)
+        self.auto_timer.timeout.connect(self._auto_tick)
+        self._auto_paused = False
         self._reading = False
         self._read_again = False
         self.summary_box: QMessageBox | None = None
@@ -155,6 +167,7 @@ class SyncController(QObject):
         ):
             self.last_status = None
         self.selection = selection
+        self._arm_auto()
         self.refresh()
 
     def profile(self) -> sync_profile.SyncProfile | None:
@@ -169,8 +182,10 @@ class SyncController(QObject):
 
     # -- reading and showing ---------------------------------------------------------------------
 
-    def _on_operation(self, changes: OpChanges, _initiator: object) -> None:
+    def _on_operation(self, changes: OpChanges, initiator: object) -> None:
         if changes:
+            if initiator is not self:
+                self._auto_paused = False  # a new local write: auto-sync takes it
             self.refresh()
 
     def refresh(self) -> None:
@@ -276,6 +291,8 @@ class SyncController(QObject):
         """Sync the selected engagement (or `ref`) with its profile's server in the background."""
         if self.running is not None:
             return self.running
+        if not automatic:
+            self._auto_paused = False
         if ref is None:
             if not self.selection.has_engagement:
                 self._notice("Select an engagement to sync.")
@@ -377,6 +394,7 @@ class SyncController(QObject):
 
         cancelled = handle is not None and handle.token.cancelled
         if cancelled:
+            self._auto_paused = True  # the consultant stopped it: nothing syncs by itself until they ask
             mine.error, mine.hint, mine.connect_failed = None, "", False
             self.status.showMessage("Sync cancelled: what was sent is kept; sync again to go on.", 10_000)
         else:
@@ -414,12 +432,37 @@ class SyncController(QObject):
             return
         self.sync_now(ref, automatic=True)
 
+    def _arm_auto(self) -> None:
+        """(Re)start the auto-sync timer at the configured interval, or stop it when turned off."""
+        if sync_profile.auto_sync_enabled(self.store):
+            self.auto_timer.start(sync_profile.auto_interval_s(self.store) * 1000)
+        else:
+            self.auto_timer.stop()
+
+    def _auto_tick(self) -> None:
+        """Sync the selected engagement by itself, when it has a profile and nothing else is going
+        on (a sync running, a retry pending after a failure, a refusal, or the consultant's cancel)."""
+        if not sync_profile.auto_sync_enabled(self.store):
+            self.auto_timer.stop()
+            return
+        if self._auto_paused or self.running is not None or self.retry_timer.isActive():
+            return
+        if not self.selection.has_engagement or self.tasks.core is None:
+            return
+        mine = self.state.get(self.selection.engagement_id)
+        if mine is not None and (mine.error or mine.refused):
+            return  # a failure or refusal waits for its retry or for the consultant
+        if self.profile() is None:
+            return
+        self.sync_now(automatic=True)
+
     def auto_sync_changed(self) -> None:
-        """The setting changed: stop a pending retry when it was turned off."""
+        """The setting changed: stop a pending retry when it was turned off; re-arm the timer."""
         if not sync_profile.auto_sync_enabled(self.store):
             self.retry_timer.stop()
             for mine in self.state.values():
                 mine.retry_at = None
+        self._arm_auto()
         self.show()
 
     def profile_changed(self, engagement_id: Any) -> None:

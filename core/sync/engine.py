@@ -179,6 +179,7 @@ class Sync:
         self.report = SyncReport()
         #: imports whose records this run carried, with the last outbox seq their copy includes
         self.carried: dict[uuid.UUID, int] = {}
+        self._staging_bytes = 0
         # consultant ids: the laptop's user is the server's user of this login, and back
         self.to_server: dict[uuid.UUID, uuid.UUID] = {}
         self.to_local: dict[uuid.UUID, uuid.UUID] = {}
@@ -193,8 +194,9 @@ class Sync:
 
     def _tell(self, stage: str, done: int, total: int | None) -> None:
         if self.progress is not None:
-            moved = self.report.bytes_pushed + self.report.bytes_pulled
-            self.progress(Progress(stage=stage, done=done, total=total, unit="changes", bytes_done=moved))
+            moved = self.report.bytes_pushed + self.report.bytes_pulled + self._staging_bytes
+            unit = "rows" if stage == "pushing records" else "changes"
+            self.progress(Progress(stage=stage, done=done, total=total, unit=unit, bytes_done=moved))
 
     def _local(self, **settings: str) -> Any:
         return transaction(self.local, self.local_scope, **settings)
@@ -383,11 +385,23 @@ class Sync:
             missing = {i for i in imports if not records.attached(dst, i)}
         with self._local() as src:
             wanted = {i for i in missing if records.attached(src, i)}
+            src.execute(
+                "SELECT coalesce(sum(total_records), 0) FROM data_imports WHERE id = ANY(%s)", (list(wanted),)
+            )
+            total = int(src.fetchone()[0]) or None  # type: ignore[index]
+        base = 0
+
+        def chunk(done: int, moved: int) -> None:
+            self._staging_bytes = moved  # this import's bytes so far (the report counts them after)
+            self._tell("pushing records", base + done, total)
+
         for import_id in sorted(wanted):
-            _n, moved = records.stage(
+            n, moved = records.stage(
                 self.local, self.local_scope, self.server, self.server_scope, import_id, check=self._check,
-                on_chunk=lambda done, _b: self._tell("pushing records", done, None),
+                on_chunk=chunk,
             )  # fmt: skip
+            base += n
+            self._staging_bytes = 0
             self.report.bytes_pushed += moved
         return wanted
 

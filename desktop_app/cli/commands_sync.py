@@ -85,21 +85,31 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[Any], None] | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
         TextColumn("{task.description:<16}"),
         BarColumn(),
         TaskProgressColumn(),
         TextColumn("{task.completed:>10,.0f} {task.fields[unit]}"),
+        TextColumn("{task.fields[mb]}"),
+        TimeRemainingColumn(),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     )
-    task = bar.add_task("connecting", total=None, unit="")
+    task = bar.add_task("connecting", total=None, unit="", mb="")
 
     def update(p: Any) -> None:
-        bar.update(task, description=p.stage, completed=p.done, total=p.total, unit=p.unit)
+        mb = f"{p.bytes_done / 1e6:,.1f} MB" if p.bytes_done else ""
+        bar.update(task, description=p.stage, completed=p.done, total=p.total, unit=p.unit, mb=mb)
 
     with bar:
         yield update

@@ -408,6 +408,8 @@ def test_cancel_stops_a_sync_and_nothing_retries_by_itself(
             window.status.tasks_widget.cancel_button.click()  # the status bar's Cancel
         assert done.args[1] is None and handle.token.cancelled
         assert not window.sync.retry_timer.isActive()  # the consultant stopped it: no auto-retry
+        window.sync._auto_tick()  # nor does the periodic auto-sync start it again by itself
+        assert window.sync.running is None
         qtbot.waitUntil(lambda: window.status.sync.text() == f"Offline · {waiting:,} changes waiting")
         assert pending_changes(core.uows, tenant) == waiting  # nothing lost
     finally:
@@ -453,7 +455,9 @@ def test_a_refused_batch_is_listed_and_drop_or_retry_settles_it(
         assert check in dialog.rejection_table.item(0, 0).text()  # the server's reason
         assert dialog.changes.rowCount() == 1
         assert [dialog.changes.item(0, c).text() for c in range(3)] == [
-            "upsert", "data_imports", str(result.import_id)
+            "upsert",
+            "data_imports",
+            str(result.import_id),
         ]
         dialog.drop.click()
         qtbot.waitUntil(lambda: "Dropped" in dialog.notice.text() and dialog.rejection_table.rowCount() == 0)
@@ -481,3 +485,30 @@ def test_a_refused_batch_is_listed_and_drop_or_retry_settles_it(
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"ALTER TABLE data_imports DROP CONSTRAINT IF EXISTS {check}")
+
+
+def test_auto_sync_sends_offline_work_without_anyone_asking(
+    qtbot: QtBot,
+    window: MainWindow,
+    tasks: TaskManager,  # noqa: F811
+    core: Core,
+    tenant: Tenant,
+    engagement: EngagementRef,
+    shared: SharedServer,
+    tmp_path: Path,
+) -> None:
+    """Issue 15 "a Sync button/auto-sync in the app": with a profile and auto-sync on, the selected
+    engagement syncs every interval by itself — a later local write goes up with no click."""
+    sync_profile.set_auto_interval_s(window.store, 1)
+    _select(qtbot, window, engagement)
+    _set_profile(qtbot, window, shared)
+    window.sync.auto_sync_changed()  # the settings dialog's OK re-arms the timer at the new interval
+    assert window.sync.auto_timer.isActive() and window.sync.auto_timer.interval() == 1000
+    _import_in_app(qtbot, tasks, tenant, _csv(tmp_path / "quiet.csv", 15))
+    qtbot.waitUntil(lambda: pending_changes(core.uows, tenant) == 0, timeout=60_000)
+    qtbot.waitUntil(lambda: _server_count(shared, tenant, RawImportRecord) == 15, timeout=30_000)
+    qtbot.waitUntil(lambda: window.status.sync.text().startswith("Synced "), timeout=30_000)
+    sync_profile.set_auto_sync(window.store, False)
+    window.sync.auto_sync_changed()
+    assert not window.sync.auto_timer.isActive()
+    qtbot.waitUntil(lambda: window.sync.running is None, timeout=60_000)
