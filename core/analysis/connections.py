@@ -20,6 +20,10 @@ columns mapped onto them):
 - observations of one source, target, port and protocol are one row (`connection_key`): counts
   (`observation_count`, else 1 per row) add up and first/last seen widen, also across imports —
   a newer export of the same servers merges into the same rows (INSERT … ON CONFLICT DO UPDATE).
+- external ends are re-resolved when the assets they name appear (`relink_external_endpoints`):
+  at the start of every connection import's phase (so a re-import merges into the linked rows
+  instead of storing them twice) and of every dependency analysis (so the flow of an inventory
+  imported after the connections links them without a re-import).
 The import keeps the summary in `import_metadata["connections"]`; running the phase again for the
 same import (a retry) does not add its observations twice.
 """
@@ -280,6 +284,136 @@ RETURNING (xmax = 0) AS inserted
 """
 
 
+# Re-resolving stored external ends (`relink_external_endpoints`). The stored text of an external
+# end is exactly what the import keyed it by ('e:' || text), so it resolves the way `_RESOLVE`
+# resolves a name (exact, then short name) or an IP; the key is recomputed the same way.
+_RELINK = """
+CREATE TEMP TABLE md_conn_relink ON COMMIT DROP AS
+WITH x AS (
+  SELECT d.id, d.source_endpoint, d.target_endpoint, d.port, d.protocol,
+    COALESCE(d.source_asset_id, CASE WHEN lower(d.source_endpoint) ~ :ip THEN i1.asset_id
+      ELSE COALESCE(n1.asset_id, n2.asset_id) END) AS src_asset,
+    COALESCE(d.target_asset_id, CASE WHEN lower(d.target_endpoint) ~ :ip THEN j1.asset_id
+      ELSE COALESCE(m1.asset_id, m2.asset_id) END) AS dst_asset,
+    d.source_asset_id IS NULL AS src_was_external, d.target_asset_id IS NULL AS dst_was_external
+  FROM asset_dependencies d
+  LEFT JOIN md_conn_names n1 ON d.source_asset_id IS NULL AND n1.tier = 1
+    AND n1.name = lower(d.source_endpoint)
+  LEFT JOIN md_conn_names n2 ON d.source_asset_id IS NULL AND n2.tier = 2
+    AND n2.name = split_part(lower(d.source_endpoint), '.', 1)
+  LEFT JOIN md_conn_ips i1 ON d.source_asset_id IS NULL AND i1.ip = lower(d.source_endpoint)
+  LEFT JOIN md_conn_names m1 ON d.target_asset_id IS NULL AND m1.tier = 1
+    AND m1.name = lower(d.target_endpoint)
+  LEFT JOIN md_conn_names m2 ON d.target_asset_id IS NULL AND m2.tier = 2
+    AND m2.name = split_part(lower(d.target_endpoint), '.', 1)
+  LEFT JOIN md_conn_ips j1 ON d.target_asset_id IS NULL AND j1.ip = lower(d.target_endpoint)
+  WHERE d.engagement_id = :eng AND d.connection_key IS NOT NULL
+    AND (d.source_asset_id IS NULL OR d.target_asset_id IS NULL)
+)
+SELECT id, src_asset, dst_asset, COALESCE(src_asset = dst_asset, false) AS self,
+  md5(COALESCE('a:' || src_asset::text, 'e:' || source_endpoint) || '|' || COALESCE('a:' || dst_asset::text,
+      'e:' || target_endpoint) || '|' || COALESCE(port::text, '') || '|' || COALESCE(protocol, '')) AS key
+FROM x
+WHERE (src_was_external AND src_asset IS NOT NULL) OR (dst_was_external AND dst_asset IS NOT NULL)
+"""
+
+# Every row that ends up with one key: the relinked rows and a row that already had the key. The
+# first recorded (created first) survives, so its `data_import_id` (the import that first recorded
+# the connection) is kept.
+_REGROUP = """
+CREATE TEMP TABLE md_conn_regroup ON COMMIT DROP AS
+SELECT d.id, COALESCE(r.key, d.connection_key) AS key,
+  COALESCE(r.src_asset, d.source_asset_id) AS src_asset,
+  COALESCE(r.dst_asset, d.target_asset_id) AS dst_asset,
+  row_number() OVER (PARTITION BY COALESCE(r.key, d.connection_key) ORDER BY d.created_at, d.id) AS rank
+FROM asset_dependencies d
+LEFT JOIN md_conn_relink r ON r.id = d.id AND NOT r.self
+WHERE d.engagement_id = :eng
+  AND (r.id IS NOT NULL OR d.connection_key IN (SELECT key FROM md_conn_relink WHERE NOT self))
+"""
+
+_REMERGE = """
+CREATE TEMP TABLE md_conn_remerged ON COMMIT DROP AS
+SELECT g.key, min(g.id::text) FILTER (WHERE g.rank = 1)::uuid AS keep_id,
+  min(g.src_asset::text)::uuid AS src_asset, min(g.dst_asset::text)::uuid AS dst_asset,
+  LEAST(sum(d.observation_count::bigint), 2147483647)::int AS n,
+  min(d.first_seen) AS seen_first, max(d.last_seen) AS seen_last,
+  (array_agg(d.source_process ORDER BY g.rank) FILTER (WHERE d.source_process IS NOT NULL))[1] AS s_process,
+  (array_agg(d.target_process ORDER BY g.rank) FILTER (WHERE d.target_process IS NOT NULL))[1] AS t_process,
+  (array_agg(d.source_application ORDER BY g.rank)
+    FILTER (WHERE d.source_application IS NOT NULL))[1] AS s_app,
+  (array_agg(d.target_application ORDER BY g.rank)
+    FILTER (WHERE d.target_application IS NOT NULL))[1] AS t_app
+FROM md_conn_regroup g JOIN asset_dependencies d ON d.id = g.id
+GROUP BY g.key
+"""
+
+_REKEY = """
+UPDATE asset_dependencies d SET
+  source_asset_id = m.src_asset, target_asset_id = m.dst_asset, connection_key = m.key,
+  observation_count = m.n, first_seen = m.seen_first, last_seen = m.seen_last,
+  source_process = m.s_process, target_process = m.t_process,
+  source_application = m.s_app, target_application = m.t_app,
+  confidence = CASE WHEN m.src_asset IS NOT NULL AND m.dst_asset IS NOT NULL THEN 1.0 ELSE 0.5 END,
+  updated_at = now()
+FROM md_conn_remerged m WHERE d.id = m.keep_id
+"""
+
+
+def relink_external_endpoints(uow: UnitOfWork, *, names_ready: bool = False) -> dict[str, int]:
+    """Resolve the engagement's stored external ends against the current assets; merge what meets.
+
+    Why: connections are often imported before the inventory that names their servers, so their
+    ends are kept as text; once the assets exist, those rows must become the resolved connection
+    (and merge with a resolved row of the same key that a later export stored), or a re-import would
+    store the same connection twice and the external count would stay wrong. Rows that become one
+    connection merge as an import merges them: counts add up, first/last seen widen, the first
+    recorded row (and its import) is kept. A row whose two ends turn out to be one asset is a
+    self-connection, which an import skips: it is removed. Set-based, in the caller's transaction;
+    `names_ready` when `_names` was just built in this transaction. Returns what it changed.
+    """
+    tenant = uow.tenant
+    if tenant is None:
+        raise ValueError("re-resolving endpoints needs a tenant unit of work")
+    s = uow.session
+    params = {"eng": tenant.engagement_id}
+    none = {"connections": 0, "merged": 0, "self_connections_removed": 0}
+    external = s.scalar(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM asset_dependencies WHERE engagement_id = :eng"
+            " AND connection_key IS NOT NULL AND (source_asset_id IS NULL OR target_asset_id IS NULL))"
+        ),
+        params,
+    )
+    if not external:
+        return none
+    if not names_ready:
+        _names(uow)
+    for t in ("md_conn_relink", "md_conn_regroup", "md_conn_remerged"):
+        s.execute(text(f"DROP TABLE IF EXISTS {t}"))
+    s.execute(text(_RELINK), {**params, "ip": _IP})
+    relinked, self_rows = s.execute(
+        text("SELECT count(*), count(*) FILTER (WHERE self) FROM md_conn_relink")
+    ).one()
+    if not relinked:
+        return none
+    s.execute(text(_REGROUP), params)
+    s.execute(text(_REMERGE))
+    # the merged-away rows go first, so the kept rows can take their key
+    merged = s.execute(
+        text(
+            "DELETE FROM asset_dependencies WHERE id IN (SELECT id FROM md_conn_regroup WHERE rank > 1)"
+            " OR id IN (SELECT id FROM md_conn_relink WHERE self)"
+        )
+    ).rowcount
+    s.execute(text(_REKEY))
+    return {
+        "connections": int(relinked),
+        "merged": int(merged) - int(self_rows),
+        "self_connections_removed": int(self_rows),
+    }
+
+
 def store_connections(
     uow: UnitOfWork,
     import_id: uuid.UUID,
@@ -321,6 +455,7 @@ def store_connections(
     _times(uow)
     _names(uow)
     reporter.report(PHASE, 0, total, text="resolving endpoints", force=True)
+    relinked = relink_external_endpoints(uow, names_ready=True)
     for t in ("md_conn", "md_conn_resolved"):
         s.execute(text(f"DROP TABLE IF EXISTS {t}"))
     s.execute(text(_PARSE), {"ip": _IP})
@@ -361,6 +496,7 @@ def store_connections(
         "listening_sockets_skipped": int(listening),
         "records_without_end": int(no_end),
         "connections_without_port": int(no_port),
+        "relinked": relinked,
         "notes": [],
     }
     if records and not distinct:
@@ -368,8 +504,8 @@ def store_connections(
     elif unresolved_ends:
         summary["notes"].append(
             f"{unresolved_ends} endpoint(s) match no asset of the engagement by host name or IP; they "
-            "are kept as external endpoints (import the inventory that has them, then re-import the "
-            "export to link them)"
+            "are kept as external endpoints; they are linked to their assets once an inventory that has "
+            "them is imported (its dependency analysis, or the next connection import, re-resolves them)"
         )
     imp.import_metadata = {**meta, "connections": summary}
     s.flush()

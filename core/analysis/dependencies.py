@@ -4,8 +4,11 @@ Engagement-wide like tech debt: whichever flow runs it analyses every asset and 
 connection of the engagement, applies the consultant's infrastructure overrides (kept across runs),
 and replaces the detected `infrastructure_services` and the `move_groups` / `move_group_members`
 as a whole in the caller's transaction — a re-run leaves one set, a cancelled or failed run keeps
-the previous one. With no connection data the groups come from application names only, and the
-summary says so. The summary is also kept on the flow (`dependencies`, the phase's artefact).
+the previous one. First, stored external endpoints that now match an asset are linked to it
+(`core.analysis.connections.relink_external_endpoints`): the inventory that names them is often
+imported after the connections, and its flow runs this phase. With no connection data the groups
+come from application names only, and the summary says so. The summary is also kept on the flow
+(`dependencies`, the phase's artefact).
 
 `analyse_engagement` is also what a consultant's override re-runs (`core.actions.analysis`).
 """
@@ -18,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, text
 
+from core.analysis.connections import relink_external_endpoints
 from core.changes import OpChanges, ids
 from core.db.models import Asset, InfrastructureOverride, InfrastructureService, MoveGroup, MoveGroupMember
 from core.dependencies import Connection, DependencyAnalysis, Endpoint, Override, Server, analyse
@@ -171,11 +175,13 @@ def analyse_engagement(
     if uow.tenant is None:
         raise ValueError("the dependency analysis needs a tenant unit of work")
     reporter = ProgressReporter(progress, cancel, unit="stages", cancelled_message=CANCELLED)
+    reporter.report(PHASE, 0, None, text="linking external endpoints to new assets", force=True)
+    relinked = relink_external_endpoints(uow)
     reporter.report(PHASE, 0, None, text="reading assets and connections", force=True)
     result, connections = compute(uow, report=lambda done, total: reporter.report(PHASE, done, total))
     reporter.report(PHASE, 1, 1, text="storing move groups", force=True)
     _store(uow, result, flow_id)
-    summary = summarise(result, connections)
+    summary = {**summarise(result, connections), "relinked": relinked}
     changes = OpChanges(analysis=True)
     if flow_id is not None:
         flow = load_flow(uow, flow_id)

@@ -14,10 +14,11 @@ from inventory.builders import Made, make_import  # tests/inventory: the same im
 from sqlalchemy import select
 
 from core.bootstrap import Core
-from core.db.models import AssetDependency, DataImport
+from core.db.models import AssetDependency, DataImport, DiscoveryFlow
 from core.mapping.kind import detect_kind, suggest_for_schema
 from core.phases import PHASES
 from core.pipeline import run_flow
+from core.pipeline.run import FlowRunResult
 from core.uow import Tenant
 
 LAST = PHASES[-1]
@@ -253,3 +254,113 @@ def test_dependency_phase_reports_progress_reruns_idempotently_and_a_cancel_keep
     with pytest.raises(OperationCancelled):
         run_one_phase(core.uows, tenant, made.flow_id, "dependency_analysis", cancel=cancel)
     assert stored() == first
+
+
+GHOST_SERVERS = [
+    ["web01", "web01.corp.example.net", "10.0.0.1", "Payroll", "prod"],
+    ["web02", "", "10.0.0.3", "Payroll", "prod"],
+    ["APP01", "", "10.0.0.2", "Payroll", "prod"],
+    ["db01", "db01.corp.example.net", "10.0.0.10", "", "prod"],
+    ["ghost7", "ghost7.corp.example.net", "10.0.0.77", "Batch", "prod"],
+]
+# nine distinct connections, every end unknown until the inventory is imported (8.8.8.8 stays external)
+GHOST_ROWS = [
+    ("ghost7", "web02", "443"),
+    ("web01", "app01", "8443"),
+    ("web02", "app01", "8443"),
+    ("app01", "db01", "1433"),
+    ("ghost7", "db01", "1433"),
+    ("web01", "ghost7", "22"),
+    ("APP01", "8.8.8.8", "53"),
+    ("db01", "web01", "135"),
+    ("web02", "ghost7.corp.example.net", "8080"),
+]
+
+
+def _azure_rows(rows: Sequence[tuple[str, str, str]], slot: str) -> list[list[str]]:
+    return [[slot, s, "", "", "", t, "", "", "", p] for s, t, p in rows]
+
+
+def _ghost_inventory(core: Core, tenant: Tenant, *, through: str) -> FlowRunResult:
+    made = make_import(
+        core, tenant, "servers.csv", ["Host", "FQDN", "IP", "App", "Env"], GHOST_SERVERS,
+        {"Host": "hostname", "FQDN": "fqdn", "IP": "ip_address", "App": "application_name",
+         "Env": "environment"},
+    )  # fmt: skip
+    result = run_flow(core.uows, tenant, made.flow_id, through=through)
+    assert result.status["flags"][f"{through}_completed"], result.notes
+    return result
+
+
+def _edges(core: Core, tenant: Tenant) -> dict[tuple[str, str, int | None], AssetDependency]:
+    names = {k: v.lower() for k, v in _names(core, tenant).items()}
+    out = {}
+    for d in _deps(core, tenant):
+        key = (
+            names.get(d.source_asset_id, f"ext:{d.source_endpoint}"),
+            names.get(d.target_asset_id, f"ext:{d.target_endpoint}"),
+            d.port,
+        )
+        assert key not in out, f"duplicate connection {key}"
+        out[key] = d
+    return out
+
+
+def test_connections_imported_before_the_inventory_link_up_when_the_export_is_imported_again(
+    core: Core, tenant: Tenant
+) -> None:
+    """The review's case: export first (nothing resolves), then the inventory, then the export again
+    with one more row -> one row per connection, resolved, counts added, not the old external rows
+    next to the new resolved ones."""
+    march = _connections(core, tenant, "march.csv", AZURE, _azure_rows(GHOST_ROWS, "2026-03-01 10:00"))
+    first = run_flow(core.uows, tenant, march.flow_id, through=LAST)
+    assert first.summaries["asset_inventory"]["unresolved_endpoints"] == 7  # every name, and 8.8.8.8
+    _ghost_inventory(core, tenant, through="asset_inventory")
+    april_rows = [*GHOST_ROWS, ("ghost7", "app01", "9000")]
+    april = _connections(core, tenant, "april.csv", AZURE, _azure_rows(april_rows, "2026-04-01 10:00"))
+    result = run_flow(core.uows, tenant, april.flow_id, through=LAST)
+    assert result.status["status"] == "completed", result.notes
+    summary = result.summaries["asset_inventory"]
+    assert summary["unresolved_endpoints"] == 1 and summary["new_connections"] == 1
+    edges = _edges(core, tenant)
+    assert len(edges) == 10, sorted(edges)
+    assert set(edges) == {
+        ("ghost7", "web02", 443), ("web01", "app01", 8443), ("web02", "app01", 8443),
+        ("app01", "db01", 1433), ("ghost7", "db01", 1433), ("web01", "ghost7", 22),
+        ("app01", "ext:8.8.8.8", 53), ("db01", "web01", 135), ("web02", "ghost7", 8080),
+        ("ghost7", "app01", 9000),
+    }  # fmt: skip
+    for key, d in edges.items():
+        twice = key != ("ghost7", "app01", 9000)
+        assert d.observation_count == (2 if twice else 1), key
+        assert d.data_import_id == (march.import_id if twice else april.import_id), key
+        assert d.first_seen is not None and d.last_seen is not None
+        assert (d.first_seen.month, d.last_seen.month) == ((3, 4) if twice else (4, 4)), key
+    assert edges[("ghost7", "web02", 443)].confidence == 1.0
+    assert edges[("app01", "ext:8.8.8.8", 53)].confidence == 0.5
+    assert result.summaries["dependency_analysis"]["unresolved_endpoints"] == 1
+
+
+def test_inventory_imported_after_the_connections_links_them_without_a_reimport(
+    core: Core, tenant: Tenant
+) -> None:
+    """The inventory's flow re-resolves the stored external ends in its dependency analysis: rows that
+    become the same connection (`ghost7` and its FQDN) merge, a self-connection is dropped, the
+    truly external end stays and is the only one counted."""
+    rows = [*GHOST_ROWS, ("web02", "GHOST7", "8080"), ("ghost7.corp.example.net", "10.0.0.77", "80")]
+    made = _connections(core, tenant, "march.csv", AZURE, _azure_rows(rows, "2026-03-01 10:00"))
+    run_flow(core.uows, tenant, made.flow_id, through=LAST)
+    assert len(_deps(core, tenant)) == 11
+    inventory = _ghost_inventory(core, tenant, through=LAST)
+    assert inventory.status["status"] == "completed", inventory.notes
+    edges = _edges(core, tenant)
+    assert len(edges) == 9, sorted(edges)
+    assert ("app01", "ext:8.8.8.8", 53) in edges and ("ghost7", "ghost7", 80) not in edges
+    assert edges[("web02", "ghost7", 8080)].observation_count == 2  # ghost7.corp… and GHOST7, merged
+    assert all(d.data_import_id == made.import_id for d in edges.values())
+    assert inventory.summaries["dependency_analysis"]["unresolved_endpoints"] == 1
+    with core.uow(tenant) as uow:  # the phase's whole summary, as kept on the flow
+        flow = uow.session.get(DiscoveryFlow, inventory.flow_id)
+        assert flow is not None
+        kept = dict(flow.dependencies or {})
+    assert kept["relinked"] == {"connections": 11, "merged": 1, "self_connections_removed": 1}
