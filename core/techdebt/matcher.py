@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from core.techdebt.table import LifecycleTable, lifecycle_table
+from core.techdebt.table import LifecycleTable, Release, lifecycle_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,7 +525,10 @@ def _mssql(text: str, version: str, table: LifecycleTable) -> Identified | None:
     sub = f"SP{sp.group(1)}" if sp else ("RTM" if re.search(r"\brtm\b", text + " " + vtext) else None)
     build_re = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{3,4})(?:\.\d+)?(?![\d])")
     bm = build_re.search(vtext) or build_re.search(text)
-    ym = re.search(r"(?<!\d)(2000|2005|2008|2012|2014|2016|2017|2019|2022|2025)(?!\d)\s*(r2\b)?", text)
+    # a year is a token of its own: the ".2000." of a build such as 15.0.2000.5 is not SQL Server 2000
+    ym = re.search(
+        r"(?<![\d.])(2000|2005|2008|2012|2014|2016|2017|2019|2022|2025)(?!\d|\.\d)\s*(r2\b)?", text
+    )
     release = None
     how = ""
     if ym:
@@ -558,8 +561,15 @@ def _mssql(text: str, version: str, table: LifecycleTable) -> Identified | None:
                 release, how = years[key], f"version {vtext} → {years[key]}"
     if release is None:
         return replace(base, problem="no release (year) and no build number")
+    if sub == "RTM" and not any(r.sub for r in _mssql_releases(table, release)):
+        sub = None  # 2017 and later have cumulative updates, no service packs: "(RTM)" names no entry
     shown = f"{release} {sub}" if sub else release
     return replace(base, releases=(release,), sub=sub, version=shown, how=how)
+
+
+def _mssql_releases(table: LifecycleTable, release: str) -> tuple[Release, ...]:
+    product = table.products.get("mssqlserver")
+    return tuple(product.by_release.get(release, ())) if product is not None else ()
 
 
 def _mssql_sp(table: LifecycleTable, release: str, build: int) -> str | None:

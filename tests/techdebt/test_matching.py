@@ -159,6 +159,33 @@ CASES = [
     ("database", "SQL Server 2022", "16.0.4135.4", MSSQL, "2022", "supported", D("2033-01-11")),
     ("database", "Microsoft SQL Server 2005", "", MSSQL, "2005", "eol", D("2016-04-12")),
     ("database", "SQL Server", "10", MSSQL, "10", "eol", D("2019-07-09")),  # 2008 or 2008 R2: both ended
+    # the ".2000." inside a build number is no "SQL Server 2000"; a standalone 2000 is
+    ("database", "MSSQL 15.0.2000.5", "", MSSQL, "2019", "supported", D("2030-01-08")),
+    ("database", "sqlserver 14.0.2000.63", "", MSSQL, "2017", "eol_12m", D("2027-10-12")),
+    ("database", "MSSQL 12.0.2000.8", "", MSSQL, "2014 RTM", "eol", D("2016-07-12")),
+    ("database", "SQL Server", "13.0.2000.5", MSSQL, "2016 RTM", "eol", D("2018-01-09")),
+    # the text's service pack is taken over the build's (12.0.2000 is the RTM build)
+    (
+        "database",
+        "Microsoft SQL Server 2014 (SP3) 12.0.2000.8",
+        "",
+        MSSQL,
+        "2014 SP3",
+        "eol",
+        D("2024-07-09"),
+    ),
+    ("database", "SQL Server 2000 8.00.2039", "", MSSQL, "2000", "eol", D("2013-04-09")),
+    ("database", "Microsoft SQL Server 2000", "", MSSQL, "2000", "eol", D("2013-04-09")),
+    # @@VERSION of 2019 RTM: 2017 and later have no service packs, so "(RTM)" names no other entry
+    (
+        "database",
+        "Microsoft SQL Server 2019 (RTM) - 15.0.2000.5 (X64)",
+        "",
+        MSSQL,
+        "2019",
+        "supported",
+        D("2030-01-08"),
+    ),
     # Oracle Database
     (
         "database",
