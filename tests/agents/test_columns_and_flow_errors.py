@@ -149,3 +149,21 @@ def test_agents_run_column_option_and_json_columns(
     )  # fmt: skip
     assert text.returncode == 0, text.stderr
     assert "reviewed 1 column(s), left out 3" in text.stdout and "--column NAME" in text.stdout
+
+
+def test_mapping_column_keeps_a_decided_column_and_reviews_a_named_sure_one(
+    core: Core, tenant: Tenant, servers_import, llm_server: ScriptedLLM, llm_settings: LLMSettings
+) -> None:
+    from core.actions import mapping as mapping_actions
+    from core.mapping_review.queries import mapping_rows
+
+    with core.uow(tenant) as uow:
+        grid = {r.source_field: r for r in mapping_rows(uow, servers_import.import_id)}
+    decided = grid["Qzx"]
+    mapping_actions.reject(core.uows, tenant, decided.id, decided.version, reason="not needed")
+    result = run_crew(
+        core.uows, tenant, servers_import.flow_id, "mapping", llm_settings, columns=["Server Name", "Qzx"]
+    ).value
+    assert result.columns_reviewed == ["Server Name"]  # named, so reviewed although the rules are sure
+    assert result.skipped_decided == ["Qzx"] and "Qzx" not in _asked(llm_server)
+    assert result.to_dict()["columns"]["kept_decided_columns"] == ["Qzx"]
