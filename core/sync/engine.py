@@ -139,15 +139,13 @@ def apply_order() -> dict[str, int]:
 
 
 Disconnect = (psycopg.OperationalError, psycopg.InterfaceError)
-Refusal = (
-    pg_errors.IntegrityError,
-    pg_errors.InsufficientPrivilege,
-    pg_errors.DataError,
-    pg_errors.CheckViolation,
-    pg_errors.RaiseException,
-    pg_errors.UndefinedObject,
-    pg_errors.WithCheckOptionViolation,
-)
+"""Errors a retry can get past: a lost connection, and what the server says when it could not
+finish a transaction now (serialization failure, deadlock, a cancelled statement, a lock timeout:
+all `OperationalError`s) — the batch goes again, with the same idempotency key."""
+Refusal = psycopg.DatabaseError
+"""Any other error the server raised for a batch (constraint, permission, row-level security,
+invalid data, an internal error): the batch is set aside with the reason, and the queue goes on —
+one bad batch never wedges the rest. Checked after `Disconnect`, whose classes it includes."""
 
 
 class Sync:
@@ -188,6 +186,13 @@ class Sync:
             self.to_local[server_scope.user_id] = local_scope.user_id
 
     # ------------------------------------------------------------------------------------ helpers
+    def _stopped(self, exc: Exception) -> str:
+        """What stopped the sync, truthfully: the connection, or the server giving up on a step."""
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if self.server.closed or self.server.broken:
+            return f"the connection to {self.server_name} was lost: {detail}"
+        return f"{self.server_name} could not finish this step now ({type(exc).__name__}: {detail})"
+
     def _check(self) -> None:
         if self.cancel is not None and self.cancel.cancelled:
             raise SyncInterrupted("the sync was cancelled; what was sent is kept, run it again to go on")
@@ -230,7 +235,7 @@ class Sync:
                 cur.execute("SELECT md_tenant_role()")
                 row = cur.fetchone()
         except Disconnect as exc:  # a cut here is retried like any other
-            raise SyncInterrupted(f"the connection to {self.server_name} was lost: {exc}") from exc
+            raise SyncInterrupted(self._stopped(exc)) from exc
         role = row[0] if row else None
         if role is None:
             role = self._push_engagement()
@@ -261,7 +266,7 @@ class Sync:
                 dst.execute("SELECT md_tenant_role()")
                 role = dst.fetchone()[0]  # type: ignore[index]
         except Disconnect as exc:
-            raise SyncInterrupted(f"the connection to {self.server_name} was lost: {exc}") from exc
+            raise SyncInterrupted(self._stopped(exc)) from exc
         except (pg_errors.InsufficientPrivilege, pg_errors.UniqueViolation) as exc:
             reason = str(exc).strip().splitlines()[0]
             raise SyncRefused(
@@ -356,7 +361,7 @@ class Sync:
                 staged = self._stage(key, changes)
                 applied, counts, conflicts = self._send(key, changes, staged)
             except Disconnect as exc:
-                raise SyncInterrupted(f"the connection to {self.server_name} was lost: {exc}") from exc
+                raise SyncInterrupted(self._stopped(exc)) from exc
             except Refusal as exc:
                 self._reject(key, changes, exc)
                 sent += len(changes)
@@ -665,7 +670,7 @@ class Sync:
         try:
             self._pull()
         except Disconnect as exc:
-            raise SyncInterrupted(f"the connection to {self.server_name} was lost: {exc}") from exc
+            raise SyncInterrupted(self._stopped(exc)) from exc
 
     def _pull(self) -> None:
         since = int(self.state()["pulled_xid"] or 0)

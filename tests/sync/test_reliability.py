@@ -132,7 +132,9 @@ class Proxy:
         self.thread.join(timeout=5)
 
     def url(self, user: str = ROLE) -> str:
-        return f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/md_shared?sslmode=disable&gssencmode=disable"
+        return (
+            f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/md_shared?sslmode=disable&gssencmode=disable"
+        )
 
     # -- the proxy (event loop thread)
     async def _handle(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:
@@ -613,8 +615,9 @@ def _asset_ids(core: Core, tenant: Tenant) -> list[uuid.UUID]:
 def _server_descriptions(shared: SharedServer, engagement_id: uuid.UUID) -> dict[uuid.UUID, str | None]:
     with owner(shared.admin_url) as conn:
         return dict(
-            conn.execute("SELECT id, description FROM assets WHERE engagement_id = %s", (engagement_id,))
-            .fetchall()
+            conn.execute(
+                "SELECT id, description FROM assets WHERE engagement_id = %s", (engagement_id,)
+            ).fetchall()
         )
 
 
@@ -667,6 +670,46 @@ def test_a_batch_the_server_refuses_is_set_aside_with_its_reason_and_the_rest_ap
     there = _server_descriptions(shared, tenant.engagement_id)
     assert there[ids[4]] == wanted[ids[4]] and there[ids[5]] == "fixed offline"
     assert list_rejections(core.uows, tenant) == []
+
+
+def test_an_unexpected_server_error_sets_the_batch_aside_and_the_queue_goes_on(
+    core: Core, tenant: Tenant, shared: SharedServer, engagement, tmp_path: Path
+) -> None:
+    """Regression: only a fixed list of error classes was set aside; any other error the server
+    raised for a batch (here an internal error from a trigger) escaped the sync, and every later
+    sync resent the same batch first and failed the same way — the queue was wedged."""
+    prepared_offline(core, tenant, tmp_path, 12)
+    run(core.db, tenant, shared.consultant_url)
+    ids = _asset_ids(core, tenant)
+    wanted = {a: f"edited offline {i}" for i, a in enumerate(ids)}
+    wanted[ids[3]] = "the server chokes on this"  # batch 2 of 6 (2 rows a batch)
+    _edit_assets(core, tenant, list(wanted.items()))
+    with owner(shared.admin_url) as conn:
+        conn.execute(
+            "CREATE FUNCTION md_test_choke() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " IF NEW.description = 'the server chokes on this' THEN"
+            " RAISE EXCEPTION 'storage engine hiccup' USING ERRCODE = 'XX000'; END IF;"
+            " RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER md_test_choke BEFORE INSERT OR UPDATE ON assets"
+            " FOR EACH ROW EXECUTE FUNCTION md_test_choke()"
+        )
+    try:
+        report = run(core.db, tenant, shared.consultant_url, options=SyncOptions(batch_size=2))
+        again = run(core.db, tenant, shared.consultant_url, options=SyncOptions(batch_size=2))
+    finally:
+        with owner(shared.admin_url) as conn:
+            conn.execute("DROP TRIGGER md_test_choke ON assets")
+            conn.execute("DROP FUNCTION md_test_choke()")
+    assert [(r["error_class"], r["changes"]) for r in report.rejected] == [("InternalError_", 2)]
+    assert "storage engine hiccup" in report.rejected[0]["reason"]
+    there = _server_descriptions(shared, tenant.engagement_id)
+    for i, a in enumerate(ids):
+        assert there[a] == (None if i in (2, 3) else wanted[a]), i
+    assert outbox(core.db.admin_url, tenant.engagement_id) == 0
+    assert again.pushed == {} and again.rejected == []
+    assert len(list_rejections(core.uows, tenant)) == 1
 
 
 # ------------------------------------------------------------ 5. parents and children, any batch size
@@ -775,8 +818,11 @@ COLLEAGUE = Identity("Colleague Consultant", "colleague@example.com")
 
 @pytest.fixture
 def colleague(
-    shared: SharedServer, make_database: Callable[[], str], role_url: Callable[[str, str], str],
-    tmp_path_factory: pytest.TempPathFactory, engagement: tenancy.EngagementRef,
+    shared: SharedServer,
+    make_database: Callable[[], str],
+    role_url: Callable[[str, str], str],
+    tmp_path_factory: pytest.TempPathFactory,
+    engagement: tenancy.EngagementRef,
 ) -> Iterator[tuple[Core, Tenant, str]]:
     """A second consultant (own login) with their own laptop, a member of the engagement on the
     server: (their core, their tenant, their server URL)."""
