@@ -329,7 +329,8 @@ class SyncIssuesDialog(QDialog):
         def read(core: Core) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
             tenant = tenant_of(core, selection)
             conflicts = list_conflicts(core.uows, tenant)
-            who = who_changed(core.uows, tenant, [c["server"] for c in conflicts])
+            guessed = who_changed(core.uows, tenant, [c["server"] for c in conflicts])
+            who = [c.get("changed_by") or g for c, g in zip(conflicts, guessed, strict=True)]
             return conflicts, who, list_rejections(core.uows, tenant)
 
         QueryOp(self, read, label="Loading sync conflicts").success(self._loaded).run_in_background(

@@ -145,6 +145,7 @@ def list_conflicts(
                 "local": c.local_row,
                 "server": c.server_row,
                 "server_updated_at": c.server_updated_at.isoformat() if c.server_updated_at else None,
+                "changed_by": c.changed_by,
                 "detected_at": c.created_at.isoformat(),
                 "resolution": c.resolution,
             }

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
@@ -419,7 +419,8 @@ class Sync:
             dst.execute("SELECT counts FROM sync_batches WHERE id = %s", (key,))
             done = dst.fetchone()
             if done:  # applied before (the reply was lost): its conflicts are still ours to keep
-                return False, {}, self._conflicts_again(dst, (done[0] or {}).get(CONFLICTS_KEY, []))
+                again = self._conflicts_again(dst, (done[0] or {}).get(CONFLICTS_KEY, []))
+                return False, {}, _with_who(dst, again)
             with self._local() as src:
                 work, orphaned = self._with_parents(src, dst, collapse(changes))
                 conflicts += orphaned
@@ -471,6 +472,7 @@ class Sync:
                     )
                     counts[f"{table} (deleted)"] = counts.get(f"{table} (deleted)", 0) + n
                     conflicts += found
+            conflicts = _with_who(dst, conflicts)  # read in the batch's transaction, like the rest
             kept = {**counts, CONFLICTS_KEY: [[c.table, str(c.row_id)] for c in conflicts]}
             dst.execute(
                 "INSERT INTO sync_batches (id, client_account_id, engagement_id, device_id, first_seq,"
@@ -587,7 +589,9 @@ class Sync:
                 (self.local_scope.engagement_id, self.server_name),
             )
             for c in conflicts:
-                self._record_conflict(cur, c.table, c.row_id, c.incoming, c.existing, c.existing_updated_at)
+                self._record_conflict(
+                    cur, c.table, c.row_id, c.incoming, c.existing, c.existing_updated_at, c.changed_by
+                )
 
     def _record_conflict(
         self,
@@ -597,6 +601,7 @@ class Sync:
         ours: dict[str, Any],
         theirs: dict[str, Any] | None,
         theirs_at: dt.datetime | None,
+        changed_by: str | None = None,
     ) -> None:
         # both values in this laptop's consultant ids, where it knows them (the same person has
         # another users.id on the server): re-applying ours writes valid ids, and the two values
@@ -606,17 +611,19 @@ class Sync:
         theirs = rows.with_users(theirs, table, known) if theirs is not None else None
         cur.execute(
             "INSERT INTO sync_conflicts (id, client_account_id, engagement_id, server, table_name, row_id,"
-            " local_row, server_row, server_updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " local_row, server_row, server_updated_at, changed_by)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (uuid.uuid4(), self.local_scope.client_account_id, self.local_scope.engagement_id,
              self.server_name,
              table, row_id, psycopg.types.json.Jsonb(ours),
-             psycopg.types.json.Jsonb(theirs) if theirs is not None else None, theirs_at),
+             psycopg.types.json.Jsonb(theirs) if theirs is not None else None, theirs_at, changed_by),
         )  # fmt: skip
         self.report.conflicts.append(
             {
                 "table": table,
                 "row_id": str(row_id),
                 "server_updated_at": theirs_at.isoformat() if theirs_at else None,
+                "changed_by": changed_by,
             }
         )
 
@@ -727,7 +734,7 @@ class Sync:
                     continue
                 ids = [c.row_id for c in group]
                 n, displaced, moved = rows.copy_rows(src, dst, table, ids, bases=None, users=self.to_local)
-                self._displaced(dst, displaced)
+                self._displaced(dst, _with_who(src, displaced))
                 self.report.bytes_pulled += moved
                 self.report.count(self.report.pulled, table, n)
                 if table == "data_imports":
@@ -736,13 +743,13 @@ class Sync:
                             n, moved = rows.copy_records(src, dst, import_id)
                             self.report.bytes_pulled += moved
                             self.report.count(self.report.pulled, tables.RECORDS, n)
-            self._cascaded(dst, deletes)
+            self._cascaded(src, dst, deletes)
             for table, group in reversed(list(_by_table(deletes))):
                 if table != tables.RECORDS:
                     n, _ = rows.delete_rows(dst, table, [c.row_id for c in group], None)
                     self.report.count(self.report.pulled, f"{table} (deleted)", n)
 
-    def _cascaded(self, dst: psycopg.Cursor, deletes: list[Change]) -> None:
+    def _cascaded(self, src: psycopg.Cursor, dst: psycopg.Cursor, deletes: list[Change]) -> None:
         """Our rows still waiting to be pushed that a pulled deletion takes with it (ON DELETE
         CASCADE, at any depth): kept as conflicts naming the deleted row, their outbox rows dropped,
         so an offline change to something another consultant deleted is never lost unseen."""
@@ -779,7 +786,8 @@ class Sync:
                             "deleted": True,
                             "parent_deleted": {"table": origin[0], "row_id": str(origin[1])},
                         }
-                        self._record_conflict(dst, child, row_id, ours, theirs, None)
+                        who = _who(src, [origin]).get(origin)
+                        self._record_conflict(dst, child, row_id, ours, theirs, None, who)
             ids_of = found
 
     def _displaced(self, dst: psycopg.Cursor, displaced: list[rows.Conflict]) -> None:
@@ -792,7 +800,9 @@ class Sync:
                 (c.table, c.row_id),
             )
             if dst.fetchall():
-                self._record_conflict(dst, c.table, c.row_id, c.incoming, c.existing, c.existing_updated_at)
+                self._record_conflict(
+                    dst, c.table, c.row_id, c.incoming, c.existing, c.existing_updated_at, c.changed_by
+                )
 
     def _keep_ours(self, src: psycopg.Cursor, dst: psycopg.Cursor, c: Change) -> None:
         """A row changed here and there: the server's value stands, ours goes to the conflicts."""
@@ -807,7 +817,7 @@ class Sync:
         theirs = src.fetchone()
         self._record_conflict(
             dst, c.table, c.row_id, mine[0] if mine else {"deleted": True}, theirs[0] if theirs else None,
-            theirs[1] if theirs else None,
+            theirs[1] if theirs else None, _who(src, [(c.table, c.row_id)]).get((c.table, c.row_id)),
         )  # fmt: skip
 
     def _users_from_server(self, src: psycopg.Cursor, dst: psycopg.Cursor) -> None:
@@ -833,6 +843,37 @@ class Sync:
             self.to_local[user_id] = row[0] if row else user_id
             if row and row[0] != user_id:
                 self.to_server.setdefault(row[0], user_id)
+
+
+def _who(server: psycopg.Cursor, keys: Iterable[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], str]:
+    """Who last changed each row on the server: its change log's writer, by name where the server
+    knows the login (schema 0011 stamps `changed_by`; older log rows have none)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    server.execute(
+        "SELECT DISTINCT ON (c.table_name, c.row_id) c.table_name, c.row_id,"
+        " coalesce(u.display_name, c.changed_by) FROM sync_changes c"
+        " LEFT JOIN users u ON u.db_role = c.changed_by"
+        " WHERE (c.table_name, c.row_id) IN (SELECT * FROM unnest(%s::text[], %s::uuid[]))"
+        " ORDER BY c.table_name, c.row_id, c.seq DESC",
+        ([k[0] for k in keys], [k[1] for k in keys]),
+    )
+    return {(t, r): who for t, r, who in server.fetchall() if who}
+
+
+def _with_who(server: psycopg.Cursor, conflicts: list[rows.Conflict]) -> list[rows.Conflict]:
+    """The conflicts with who made the server's side (for a row the server deleted because its
+    parent went, who deleted the parent)."""
+    if not conflicts:
+        return conflicts
+
+    def key(c: rows.Conflict) -> tuple[str, uuid.UUID]:
+        parent = (c.existing or {}).get("parent_deleted")
+        return (parent["table"], uuid.UUID(parent["row_id"])) if parent else (c.table, c.row_id)
+
+    who = _who(server, [key(c) for c in conflicts])
+    return [replace(c, changed_by=who.get(key(c))) for c in conflicts]
 
 
 def _needing(

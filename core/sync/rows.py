@@ -32,6 +32,8 @@ class Conflict:
     incoming: dict[str, Any]
     existing: dict[str, Any]
     existing_updated_at: dt.datetime | None
+    #: who made the server's side (its change log's last writer; filled in by the engine)
+    changed_by: str | None = None
 
 
 def _columns(table: str) -> list[str]:

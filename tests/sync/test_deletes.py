@@ -69,6 +69,11 @@ def test_a_server_side_delete_stands_and_the_offline_child_is_a_conflict(
     assert len(conflicts) == 1, list_conflicts(core.uows, tenant)
     (c,) = conflicts
     assert c["local"]["asset_id"] == str(doomed) and c["local"]["reason"] == "backup server"
+    with _server(shared, tenant) as uow:  # who deleted it: the server's change log says
+        name = uow.session.scalar(
+            text("SELECT display_name FROM users WHERE id = :id"), {"id": shared.user_id}
+        )
+    assert name and c["changed_by"] == name
     assert c["server"]["deleted"] and c["server"]["parent_deleted"] == {
         "table": "assets",
         "row_id": str(doomed),

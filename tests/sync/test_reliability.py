@@ -427,6 +427,7 @@ def test_a_conflict_keeps_both_rows_with_this_laptops_consultant_ids(
     run(core.db, tenant, shared.consultant_url, sleep=no_sleep([]))
     with owner(shared.admin_url) as conn:
         conn.execute("UPDATE data_imports SET source_system = 'theirs' WHERE id = %s", (made.import_id,))
+        login = conn.execute("SELECT session_user").fetchone()[0]
     with core.uow(tenant) as uow:
         uow.session.execute(
             text("UPDATE data_imports SET source_system = 'ours' WHERE id = :id"), {"id": made.import_id}
@@ -434,6 +435,9 @@ def test_a_conflict_keeps_both_rows_with_this_laptops_consultant_ids(
         uow.commit()
     report = run(core.db, tenant, shared.consultant_url, options=SyncOptions(pull=False), sleep=no_sleep([]))
     assert [c["table"] for c in report.conflicts] == ["data_imports"]
+    # who changed the server's side: the login the server's change log recorded (no users row)
+    assert report.conflicts[0]["changed_by"] == login
+    assert list_conflicts(core.uows, tenant)[0]["changed_by"] == login
     with owner(core.db.admin_url) as conn:
         kept = conn.execute(
             "SELECT local_row, server_row FROM sync_conflicts WHERE engagement_id = %s",

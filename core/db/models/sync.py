@@ -36,6 +36,8 @@ class SyncChange(TenantMixin, Base):
     base_updated_at: Mapped[datetime | None] = mapped_column()
     origin: Mapped[uuid.UUID | None] = mapped_column()
     txid: Mapped[int] = mapped_column(BigInteger, server_default=text("pg_current_xact_id()::text::bigint"))
+    #: the login that wrote the change (on the server: the consultant's role; schema 0011)
+    changed_by: Mapped[str | None] = mapped_column(Text, server_default=text("session_user"))
 
 
 class SyncState(TenantMixin, Base):
