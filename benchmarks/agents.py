@@ -112,8 +112,10 @@ def startup(rounds: int) -> dict[str, Any]:
                 "best": round(min(found), 3),
                 "median": round(statistics.median(found), 3),
             }
-    code = "import os; os.environ.update(" + repr(OFFLINE) + "); import time; t = time.perf_counter(); " \
+    code = (
+        "import os; os.environ.update(" + repr(OFFLINE) + "); import time; t = time.perf_counter(); "
         "import crewai; print(time.perf_counter() - t)"
+    )
     found = [
         float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
                              cwd=ROOT, env=env).stdout.strip().splitlines()[-1])

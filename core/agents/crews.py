@@ -133,16 +133,28 @@ def _mapping_text(inputs: CrewInputs) -> str:
 
 TASKS: dict[str, TaskSpec] = {
     "schema_analysis": TaskSpec(
-        "schema_analysis", "schema", SchemaAnalysis, _schema_text,
-        "JSON: one entry per column and a one-paragraph summary", lambda i: list(i.columns),
+        "schema_analysis",
+        "schema",
+        SchemaAnalysis,
+        _schema_text,
+        "JSON: one entry per column and a one-paragraph summary",
+        lambda i: list(i.columns),
     ),
     "data_quality": TaskSpec(
-        "data_quality", "quality", QualityReport, _quality_text,
-        "JSON: the findings and a one-paragraph summary", lambda i: list(i.columns),
+        "data_quality",
+        "quality",
+        QualityReport,
+        _quality_text,
+        "JSON: the findings and a one-paragraph summary",
+        lambda i: list(i.columns),
     ),
     "field_mapping": TaskSpec(
-        "field_mapping", "mapping", MappingReview, _mapping_text,
-        "JSON: one proposal per column under review", mapping_columns,
+        "field_mapping",
+        "mapping",
+        MappingReview,
+        _mapping_text,
+        "JSON: one proposal per column under review",
+        mapping_columns,
     ),
 }
 

@@ -56,7 +56,9 @@ def test_test_connection_lists_models_and_the_key_goes_to_the_keyring_not_the_fi
 
 
 def test_test_connection_says_what_is_wrong(
-    qtbot: QtBot, tmp_path: Path, tasks: TaskManager  # noqa: F811
+    qtbot: QtBot,
+    tmp_path: Path,
+    tasks: TaskManager,  # noqa: F811
 ) -> None:
     dialog = SettingsDialog(Settings(data_dir=tmp_path), SettingsStore())
     qtbot.addWidget(dialog)

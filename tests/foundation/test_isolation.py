@@ -141,7 +141,11 @@ def populate(uow: UnitOfWork) -> dict[str, uuid.UUID]:
     s.flush()
     # issue 16: AI crews (schema 0009)
     crew = CrewOutput(
-        discovery_flow_id=flow.id, data_import_id=imp.id, crew="mapping", model="m", status="completed",
+        discovery_flow_id=flow.id,
+        data_import_id=imp.id,
+        crew="mapping",
+        model="m",
+        status="completed",
         **scope,
     )
     member = MoveGroupMember(move_group_id=group.id, asset_id=a1.id, **scope)
