@@ -138,6 +138,37 @@ def _with_provenance(
 
 
 def _quality_rows(uow: UnitOfWork, import_ids: Iterable[uuid.UUID] | None) -> Iterator[list[Any]]:
+    """The engine's numbers of each cleansed import, then the AI quality crew's findings of every
+    import it ran on (cleansed or not), each in section `ai_quality_finding` marked as AI."""
+    from core.queries.crew_results import ai_quality_by_import
+
+    ids = list(import_ids) if import_ids is not None else None
+    yield from _engine_quality_rows(uow, ids)
+    for iid, filename, ai in ai_quality_by_import(uow, ids):
+        yield from _ai_quality_rows(filename, iid, ai)
+
+
+def _ai_quality_rows(filename: str, import_id: uuid.UUID, ai: Mapping[str, Any]) -> Iterator[list[Any]]:
+    """One row per AI finding: item = column and dimension, value = rows affected, detail says AI."""
+    rank = {"high": 0, "medium": 1, "low": 2}
+    findings = sorted(
+        ai.get("findings") or [], key=lambda f: (rank.get(f.get("severity"), 3), f.get("column") or "")
+    )
+    when = str(ai.get("finished_at") or "")[:16].replace("T", " ")
+    for f in findings:
+        mark = f"AI ({f.get('model') or ai.get('model')}, {when} UTC)"
+        yield [
+            filename,
+            str(import_id),
+            "ai_quality_finding",
+            f"{f.get('column') or 'across columns'}: {f.get('dimension')}",
+            f.get("rows_affected"),
+            f"{mark} · {f.get('severity')}: {f.get('description')}"
+            f" — recommendation: {f.get('recommendation')}",
+        ]
+
+
+def _engine_quality_rows(uow: UnitOfWork, import_ids: list[uuid.UUID] | None) -> Iterator[list[Any]]:
     for rep in quality_reports(uow, import_ids):
         f, iid = rep.get("filename"), rep.get("import_id")
         for key in ("total_records", "valid_records", "invalid_records"):

@@ -150,14 +150,28 @@ def filter_choices(
 
 
 def import_quality(uows: UnitOfWorkFactory, tenant: Tenant, import_id: uuid.UUID) -> dict[str, Any] | None:
-    """The import's stored data-quality report (None before its cleansing ran), with the newest AI
-    quality crew's findings under `ai_findings` (marked as AI; absent when no crew ran)."""
+    """The import's data-quality report: the stored cleansing report (`cleansed: True`) with the
+    newest AI quality crew's findings under `ai_findings` (marked as AI; absent when no crew ran).
+
+    A quality crew may run before cleansing: then the report is `{"cleansed": False, filename,
+    import_id, ai_findings}`, so the findings show all the same. None: neither exists yet.
+    """
+    from sqlalchemy import select
+
+    from core.db.models import DataImport
     from core.queries.agents import ai_findings
 
     with uows(tenant) as uow:
         report = quality_report(uow, import_id)
-        ai = ai_findings(uow, import_id) if report is not None else None
-    return {**report, "ai_findings": ai} if report is not None and ai is not None else report
+        ai = ai_findings(uow, import_id)
+        filename = uow.session.scalar(select(DataImport.filename).where(DataImport.id == import_id))
+    if report is None and ai is None:
+        return None
+    if report is not None:
+        base = {**report, "cleansed": True}
+    else:
+        base = {"cleansed": False, "filename": filename, "import_id": str(import_id)}
+    return {**base, "ai_findings": ai} if ai is not None else base
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,8 @@ class QualityTab(QWidget):
             return  # another import was picked meanwhile
         self.report = report
         self.loaded_import = import_id
-        if report is None:
+        if report is None or not report.get("cleansed", True):
+            # not cleansed yet: no engine numbers, but an AI quality crew may have run already
             self.summary.setText(
                 "This import has not been cleansed yet — run the data-cleansing phase on its timeline."
                 if import_id is not None
@@ -176,7 +177,7 @@ class QualityTab(QWidget):
             for chart in (self.completeness, self.by_rule, self.by_field):
                 chart.set_bars([])
             self.worst.setRowCount(0)
-            self.ai.hide()
+            self._show_ai(quality_data.ai_findings(report) if report is not None else [], report)
             self.report_shown.emit(import_id)
             return
         s = quality_data.summary(report)
@@ -203,14 +204,17 @@ class QualityTab(QWidget):
                 if c < 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.worst.setItem(r, c, item)
-        self._show_ai(quality_data.ai_findings(report))
+        self._show_ai(quality_data.ai_findings(report), report)
         self.report_shown.emit(import_id)
 
-    def _show_ai(self, findings: list[quality_data.AiFinding]) -> None:
-        """The AI crew's findings under the engine's numbers, each marked ✦ AI with its model."""
+    def _show_ai(self, findings: list[quality_data.AiFinding], report: dict[str, Any] | None) -> None:
+        """The AI crew's findings under the engine's numbers, each marked ✦ AI with its model, and
+        when the crew ran."""
         if not findings:
             self.ai.hide()
             return
+        ai = (report or {}).get("ai_findings") or {}
+        when = str(ai.get("finished_at") or "")[:16].replace("T", " ")
         items = "".join(
             f"<li><b>✦ AI</b> ({_html(f.model)}) · {_html(f.severity)} · {_html(f.dimension)} · "
             f"{_html(f.column or 'across columns')}: {_html(f.description)} "
@@ -218,7 +222,8 @@ class QualityTab(QWidget):
             for f in findings
         )
         self.ai.setText(
-            "<b>AI second opinion</b> (an AI model's findings, not measured by the engine; "
+            f"<b>AI second opinion</b> (✦ AI, {_html(str(ai.get('model') or ''))}"
+            f"{', ' + when + ' UTC' if when else ''}: an AI model's findings, not measured by the engine; "
             f"check them before acting):<ul>{items}</ul>"
         )
         self.ai.show()
