@@ -84,6 +84,14 @@ def test_disabled_with_the_reason_until_a_model_is_configured_then_suggestions_s
     assert ai_rows and all(r.status == "suggested" for r in ai_rows)
     assert all(r.target_field == AI_TARGETS[r.source_field] for r in ai_rows)
     assert screen.ai.last_result.suggestions == len(ai_rows)
+    # the crew's schema analysis shows in the Profile pane beside the grid, marked as AI
+    for row in ai_rows[:2]:  # columns the crew reviewed (and so analysed)
+        assert screen.select_mapping(row.mapping_id)
+        filled = f"{row.source_field} is filled"
+        qtbot.waitUntil(lambda f=filled: f in screen.profile.ai.text(), timeout=20_000)
+        assert screen.profile.ai.isVisible()
+        text = screen.profile.ai.text()
+        assert "✦ AI schema analysis" in text and "scripted-model" in text
 
 
 def _ai_columns(screen: MappingReviewScreen) -> set[str]:

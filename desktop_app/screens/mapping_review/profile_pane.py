@@ -5,6 +5,10 @@ distinct and top values, patterns and numbers next to the suggestion. The whole 
 once per import in the background (`core.queries.profiles.column_profiles`, the read the CLI's
 `profile` and the AI agents' tools use, over the first `DEFAULT_SAMPLE` records), so moving from
 row to row only redraws. The pane shows what it is given; `ProfileLoader` decides what to load.
+
+Below the profile, marked ✦ AI with its model and time, the schema analysis an AI crew stored for
+the column (`core.queries.crew_results`): read again after every reload of the grid, so a crew run
+from the app or the CLI shows without reopening the import.
 """
 
 from __future__ import annotations
@@ -89,6 +93,11 @@ class ProfilePane(QFrame):
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.ai = QLabel("")
+        self.ai.setObjectName("profileAiAnalysis")
+        self.ai.setWordWrap(True)
+        self.ai.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.ai.hide()
 
         heading = QHBoxLayout()
         heading.addWidget(self.title, 1)
@@ -104,6 +113,7 @@ class ProfilePane(QFrame):
         layout.addLayout(heading)
         layout.addWidget(self.summary)
         layout.addLayout(body, 1)
+        layout.addWidget(self.ai)
 
     # -- states ------------------------------------------------------------------------------------
 
@@ -113,6 +123,8 @@ class ProfilePane(QFrame):
             label.setText("")
         for model in (self.values, self.patterns):
             model.removeRows(0, model.rowCount())
+        self.ai.setText("")
+        self.ai.hide()
 
     def show_loading(self, column: str) -> None:
         self.clear()
@@ -124,9 +136,13 @@ class ProfilePane(QFrame):
         self.title.setText(f"<b>Profile</b> · {_html(column)}")
         self.summary.setText(f"Profile unavailable: {_html(exc)}")
 
-    def show_profile(self, profile: ImportProfile, column: str) -> None:
-        """The column's profile (a note when the profile has no such column)."""
+    def show_profile(
+        self, profile: ImportProfile, column: str, analysis: dict[str, Any] | None = None
+    ) -> None:
+        """The column's profile (a note when the profile has no such column), and the AI schema
+        analysis of it when a crew made one."""
         self.clear()
+        self.show_analysis(analysis)
         self.title.setText(f"<b>Profile</b> · {_html(column)}")
         read = (
             f"first {profile.records:,} of {profile.of:,} records"
@@ -147,6 +163,13 @@ class ProfilePane(QFrame):
             self._row(self.patterns, p.pattern, p.count, p.share, f"e.g. {p.example}")
         self.details.setText(details_html(c, profile))
         self.details.setToolTip(outliers_tip(c))
+
+    def show_analysis(self, analysis: dict[str, Any] | None) -> None:
+        if not analysis:
+            self.ai.hide()
+            return
+        self.ai.setText(analysis_html(analysis))
+        self.ai.show()
 
     @staticmethod
     def _row(model: QStandardItemModel, text: str, count: int, share: float, tip: str) -> None:
@@ -212,6 +235,22 @@ def details_html(c: ColumnProfile, profile: ImportProfile) -> str:
     return "<br>".join(lines)
 
 
+def analysis_html(a: dict[str, Any]) -> str:
+    """The AI schema analysis of one column, marked as AI with its model and when it ran."""
+    when = str(a.get("finished_at") or "")[:16].replace("T", " ")
+    at = f", {when} UTC" if when else ""
+    head = f"<b>✦ AI schema analysis</b> ({_html(a.get('model') or 'model')}{at})"
+    parts = [f"type {_html(a.get('inferred_type') or '?')}"]
+    if a.get("key_candidate"):
+        parts.append("a key candidate")
+    parts += [_html(o) for o in a.get("observations") or []]
+    challenges = [_html(o) for o in a.get("challenges") or []]
+    text = f"{head}: {'; '.join(parts)}"
+    if challenges:
+        text += f"<br><b>Migration challenges</b>: {'; '.join(challenges)}"
+    return f'{text} <span style="color:{colors().muted.name()}">— an AI model\'s reading; check it.</span>'
+
+
 def outliers_tip(c: ColumnProfile) -> str:
     """The outliers' records and values (the pane itself lists their rows only)."""
     n = c.numeric
@@ -235,6 +274,7 @@ class ProfileLoader(QObject):
         self.widget = widget
         self.tasks = tasks
         self._profiles: dict[uuid.UUID, ImportProfile] = {}
+        self._analyses: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
         self._loading: set[uuid.UUID] = set()
         self._wanted: tuple[uuid.UUID, str] | None = None
 
@@ -249,22 +289,36 @@ class ProfileLoader(QObject):
             return
         self._wanted = (import_id, column)
         profile = self._profiles.get(import_id)
+        analysis = self._analyses.get(import_id)
         if profile is not None:
-            self.pane.show_profile(profile, column)
-            return
-        self.pane.show_loading(column)
+            self.pane.show_profile(profile, column, (analysis or {}).get(column))
+            if analysis is not None:
+                return
+        else:
+            self.pane.show_loading(column)
         if import_id in self._loading:
             return
         self._loading.add(import_id)
-        QueryOp(self.widget, _profile_call(selection, import_id), label="Profiling columns").success(
-            lambda result: self._loaded(import_id, result)
-        ).failure(lambda exc: self._failed(import_id, exc)).run_in_background(self.tasks)
+        QueryOp(
+            self.widget, _profile_call(selection, import_id, profile is None), label="Profiling columns"
+        ).success(lambda result: self._loaded(import_id, *result)).failure(
+            lambda exc: self._failed(import_id, exc)
+        ).run_in_background(self.tasks)
 
-    def _loaded(self, import_id: uuid.UUID, profile: ImportProfile) -> None:
+    def forget_analyses(self) -> None:
+        """The AI analyses are read again on the next show (a crew may have run meanwhile)."""
+        self._analyses.clear()
+
+    def _loaded(
+        self, import_id: uuid.UUID, profile: ImportProfile | None, analysis: dict[str, dict[str, Any]]
+    ) -> None:
         self._loading.discard(import_id)
-        self._profiles[import_id] = profile
-        if self._wanted is not None and self._wanted[0] == import_id:
-            self.pane.show_profile(profile, self._wanted[1])
+        if profile is not None:
+            self._profiles[import_id] = profile
+        self._analyses[import_id] = analysis
+        kept = self._profiles.get(import_id)
+        if kept is not None and self._wanted is not None and self._wanted[0] == import_id:
+            self.pane.show_profile(kept, self._wanted[1], analysis.get(self._wanted[1]))
 
     def _failed(self, import_id: uuid.UUID, exc: BaseException) -> None:
         self._loading.discard(import_id)
@@ -272,10 +326,15 @@ class ProfileLoader(QObject):
             self.pane.show_unavailable(self._wanted[1], exc)
 
 
-def _profile_call(selection: Selection, import_id: uuid.UUID) -> Callable[[Core], Any]:
-    def run(core: Core) -> ImportProfile:
+def _profile_call(selection: Selection, import_id: uuid.UUID, profile: bool) -> Callable[[Core], Any]:
+    """(the import's profile, or None when `profile` is False: it is cached; its AI analyses)."""
+
+    def run(core: Core) -> tuple[ImportProfile | None, dict[str, dict[str, Any]]]:
+        from core.queries.crew_results import column_analysis
         from core.queries.profiles import column_profiles
 
-        return column_profiles(core.uows, tenant_of(core, selection), import_id)
+        tenant = tenant_of(core, selection)
+        made = column_profiles(core.uows, tenant, import_id) if profile else None
+        return made, column_analysis(core.uows, tenant, import_id)
 
     return run

@@ -219,6 +219,7 @@ class MappingReviewScreen(Screen):
 
     def on_shown(self) -> None:
         self.ai.refresh()  # the model may have been configured meanwhile
+        self.profiles.forget_analyses()  # and a crew run from the CLI
         if not self.targets:
             self.controller.load_targets()
         if self.controller.needs_load():
@@ -242,6 +243,7 @@ class MappingReviewScreen(Screen):
         if self.selection.import_id is None:
             self._update_heading()
             return
+        self.profiles.forget_analyses()  # an AI crew may have analysed its columns meanwhile
         self.controller.reload()
 
     def is_loaded(self) -> bool:
