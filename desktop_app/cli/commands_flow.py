@@ -55,6 +55,14 @@ def _status_text(data: dict[str, Any]) -> str:
         lines.append(f"  error in {err.get('phase') or '?'}: {err.get('message')}")
         if details.get("recovery_hint"):
             lines.append(f"    {details.get('error_class', '')}: {details['recovery_hint']}")
+    crew = data.get("ai_crew_error")
+    if crew:  # advice only: shown, never blocking the flow
+        lines.append(
+            f"  AI {crew.get('crew')} crew failed ({crew.get('error_code')}, {crew.get('model')}): "
+            f"{crew.get('message')} (does not block the flow)"
+        )
+        if crew.get("recovery_hint"):
+            lines.append(f"    {crew.get('error_class') or ''}: {crew['recovery_hint']}")
     master = data.get("master")
     if master:
         lines.append(f"  master flow {master['master_flow_id']}: {master['status']}")

@@ -118,6 +118,14 @@ def test_a_crew_failure_shows_on_the_flow_status_until_the_crew_succeeds(
     assert status["error"] is None
     assert (status["status"], status["current_phase"]) == (before["status"], before["current_phase"])
     assert status["actions"] == before["actions"]
+    text_run = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "--database-url", core.db.app_url, "flow", "status",
+         str(servers_import.flow_id)],
+        capture_output=True, text=True, env=_env(tmp_path), cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert text_run.returncode == 0, text_run.stderr
+    assert "AI quality crew failed (llm_http_5xx" in text_run.stdout and "does not block" in text_run.stdout
+    assert failure["recovery_hint"] in text_run.stdout
     # another crew succeeding does not clear it; the same crew succeeding does
     script.fail_status = None
     run_crew(core.uows, tenant, servers_import.flow_id, "schema", settings)
