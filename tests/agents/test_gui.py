@@ -94,6 +94,18 @@ def test_disabled_with_the_reason_until_a_model_is_configured_then_suggestions_s
         assert "✦ AI schema analysis" in text and "scripted-model" in text
 
 
+    # "Approve all ≥ 50 %" approves the rules' suggestions, leaves the AI's pending and says so
+    messages: list[str] = []
+    screen.status_message.connect(messages.append)
+    screen.toolbar.threshold.setValue(50)
+    screen.bulk_approve()
+    qtbot.waitUntil(lambda: any(m.startswith("Approved") for m in messages), timeout=20_000)
+    said = next(m for m in messages if m.startswith("Approved"))
+    assert f"{len(ai_rows)} ✦ AI suggestion(s) left pending" in said, said
+    assert all(r.source_field in said for r in ai_rows)
+    assert all(r.status == "suggested" for r in screen.model.rows() if r.by_ai)
+
+
 def _ai_columns(screen: MappingReviewScreen) -> set[str]:
     return {r.source_field for r in screen.model.rows() if r.suggested_by == "ai_agent"}
 

@@ -276,6 +276,7 @@ class MappingReviewController(QObject):
             )
             command.approved_ids = sorted(outcome.states)  # read by a queued undo on this same thread
             command.versions = {k: v.version for k, v in outcome.states.items()}
+            command.ai_skipped = outcome.ai_skipped
             return Outcome(outcome.states, outcome.changes)
 
         def revert(core: Core) -> Outcome[dict[uuid.UUID, MappingState]]:
@@ -284,7 +285,7 @@ class MappingReviewController(QObject):
             )
 
         CollectionOp(self.widget, revert if undo else approve, label=command.text()).success(
-            lambda done: self._bulk_done(done.value, undo)
+            lambda done: self._bulk_done(done.value, undo, () if undo else command.ai_skipped)
         ).failure(lambda exc: self._decision_failed(command, None, exc)).run_in_background(self.tasks)
 
     def submit_selection(self, command: SelectionCommand, *, undo: bool) -> None:
@@ -354,7 +355,9 @@ class MappingReviewController(QObject):
         if not self.model.counts()["conflicts"]:
             self.view.hide_conflict()
 
-    def _bulk_done(self, states: dict[uuid.UUID, MappingState], undo: bool) -> None:
+    def _bulk_done(
+        self, states: dict[uuid.UUID, MappingState], undo: bool, ai_skipped: tuple[str, ...] = ()
+    ) -> None:
         for mid, state in states.items():
             row = self.model.row_by_id(mid)
             if row is not None:
@@ -366,6 +369,12 @@ class MappingReviewController(QObject):
             if unmatched and not undo
             else ""
         )
+        if ai_skipped:
+            names = ", ".join(ai_skipped[:3]) + (", …" if len(ai_skipped) > 3 else "")
+            hint += (
+                f"; {len(ai_skipped)} ✦ AI suggestion(s) left pending ({names}) — "
+                "a threshold never approves the AI's; approve them yourself"
+            )
         self.view.notify(f"{verb} {len(states)} column(s){hint}")
 
     def _decision_failed(

@@ -190,6 +190,8 @@ class BulkOutcome:
     approved: int
     skipped: tuple[tuple[str, str], ...]
     changes: OpChanges = NOTHING
+    #: the AI suggestions a threshold never approves (left pending for the consultant)
+    ai_skipped: tuple[str, ...] = ()
 
 
 def bulk_approve(
@@ -200,7 +202,9 @@ def bulk_approve(
     result, states = done.value.result, done.value.states
     for mid, st in states.items():
         book.note(mid, st.version)
-    return BulkOutcome(states, result.approved, tuple(result.skipped), done.changes)
+    return BulkOutcome(
+        states, result.approved, tuple(result.skipped), done.changes, tuple(result.ai_skipped)
+    )
 
 
 def revert_many(

@@ -85,6 +85,7 @@ class BulkApproveCommand(QUndoCommand):
         self.min_confidence = min_confidence
         self.approved_ids: list[uuid.UUID] = []
         self.versions: dict[uuid.UUID, int] = {}
+        self.ai_skipped: tuple[str, ...] = ()  # AI suggestions the threshold left pending
         self.failed = False
 
     def redo(self) -> None:
