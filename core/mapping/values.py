@@ -14,7 +14,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from core.mapping.text import fold
@@ -154,12 +154,34 @@ def _is_ip(text: str) -> bool:
     return False
 
 
+#: words that may follow a database engine's name in one value ("SQL Server 2016 Standard")
+_EDITION_WORDS = frozenset(
+    {"express", "standard", "enterprise", "developer", "web", "workgroup", "datacenter", "community"}
+    | {"edition", "server", "ee", "se", "xe"}
+)
+
+
+def _engine_with_release(v: str, table: Collection[str]) -> bool:
+    """A database engine named with its release or edition ("oracle 19c", "mysql 5.7 community"):
+    CMDBs put both in one column; the engine's name must lead, a version or edition follow."""
+    words = v.split()
+    for k in range(len(words) - 1, 0, -1):
+        rest = words[k]
+        if " ".join(words[:k]) in table and (any(ch.isdigit() for ch in rest) or rest in _EDITION_WORDS):
+            return True
+    return False
+
+
 def _enum_hits(folded: Sequence[str], vocab: Vocabulary) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, table in vocab.enumerations.items():
         hits = 0
         for v in folded:
-            if v in table or (name == "manufacturer" and v.split(" ")[0].rstrip(",") in table):
+            if (
+                v in table
+                or (name == "manufacturer" and v.split(" ")[0].rstrip(",") in table)
+                or (name == "database_engine" and _engine_with_release(v, table))
+            ):
                 hits += 1
         if hits:
             out[name] = hits / len(folded)

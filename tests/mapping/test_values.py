@@ -55,3 +55,20 @@ def test_fingerprint_is_stable_across_exports_of_the_same_shape() -> None:
     assert value_fingerprint(["10.0.0.1", "10.0.0.2"]) == "ipv4"
     assert value_fingerprint([]) == "empty"
     assert value_fingerprint(["4", "8", "16"]) != a  # GB-sized memory is another shape than MB
+
+
+def test_database_engines_named_with_their_release_are_engines() -> None:
+    """CMDBs put engine and release in one column ("SQL Server 2016 Standard", "Oracle 19c")."""
+    from .helpers import suggest
+
+    values = [
+        "SQL Server 2016 Standard",
+        "Oracle 19c",
+        "PostgreSQL 9.6",
+        "MySQL 5.7",
+        "Microsoft SQL Server 2012",
+    ]
+    assert profile_values(values).enums.get("database_engine") == 1.0
+    assert profile_values(["Oracle Linux 8", "Oracle Corporation"]).enums.get("database_engine", 0.0) == 0.0
+    got = suggest([("Host", ["a1", "a2"]), ("DB", values)])
+    assert got["DB"].target_field == "database_engine", got["DB"].explanation
