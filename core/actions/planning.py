@@ -145,15 +145,24 @@ def plan_summary(stats: dict[str, Any], splits: list[dict[str, Any]]) -> str:
     """One line saying what the solver did to the greedy plan, and what splitting groups cut.
 
     Why in the core: the CLI's text output and the wave planner show the same line, from the plan's
-    own figures (a smaller objective is better; the improvement is relative to the greedy plan)."""
+    own figures (a smaller objective is better; the improvement is relative to the greedy plan). The
+    solver's plan is taken when it breaks less dependency weight, or as little at a lower objective:
+    then the objective may rise, and the line says why."""
     greedy = stats.get("greedy") or {}
     final = stats.get("final") or {}
     solver = stats.get("solver") or {}
     parts = []
+    gain = float(stats.get("improvement_pct") or 0.0)
     if "objective" in greedy and "objective" in final:
+        how = f"{gain:.2f} % better" if gain >= 0 else f"{-gain:.2f} % higher"
+        before, after = _number(greedy["objective"]), _number(final["objective"])
+        parts.append(f"greedy objective {before} → {after} ({how})")
+    if greedy.get("broken_weight") != final.get("broken_weight"):
+        # fewer broken dependencies come first, even at a higher objective
         parts.append(
-            f"greedy objective {_number(greedy['objective'])} → {_number(final['objective'])} "
-            f"({float(stats.get('improvement_pct') or 0.0):.2f} % better)"
+            f"broken dependency weight {_number(greedy.get('broken_weight') or 0)} → "
+            f"{_number(final.get('broken_weight') or 0)}"
+            + (" (fewer broken dependencies are worth the higher objective)" if gain < 0 else "")
         )
     status = str(solver.get("status", "not run"))
     if status == "not run":
