@@ -529,8 +529,9 @@ def stored_plan(uow: UnitOfWork) -> StoredPlan:
 
 def broken_dependencies(estate: Estate, wave_of: dict[str, tuple[int, str]]) -> list[BrokenDependency]:
     """What an assignment (server id → (order, wave name)) breaks: a dependency moving after its
-    dependent (`order`), and a move group in several waves (`split`: its connected pairs across
-    waves, or one pair per boundary when no known connection crosses it)."""
+    dependent (`order`, once per server pair whatever its ports), and a move group in several waves
+    (`split`: its connected pairs across waves, or one pair per boundary when no known connection
+    crosses it)."""
     servers = estate.servers
     group_of = estate.group_of()
     names = {g.id: g.name for g in estate.groups}
@@ -538,6 +539,7 @@ def broken_dependencies(estate: Estate, wave_of: dict[str, tuple[int, str]]) -> 
     out: list[BrokenDependency] = []
     crossing: set[str] = set()
     seen: set[tuple[str, str]] = set()
+    late_pairs: dict[tuple[str, str], BrokenDependency] = {}
     for d in estate.dependencies:
         a, b = d.source, d.target
         if a == b or a not in wave_of or b not in wave_of or wave_of[a][0] == wave_of[b][0]:
@@ -554,18 +556,18 @@ def broken_dependencies(estate: Estate, wave_of: dict[str, tuple[int, str]]) -> 
             if late:
                 reason += f"; {label[b]}, which {label[a]} depends on, moves later"
             out.append(BrokenDependency(label[a], label[b], na, nb, "split", reason, d.weight))
-        elif late:
-            out.append(
-                BrokenDependency(
-                    label[a],
-                    label[b],
-                    na,
-                    nb,
-                    "order",
-                    f"{label[a]} depends on {label[b]}, which moves later ({nb} after {na})",
-                    d.weight,
-                )
+        elif late:  # one entry per server pair: its connections (ports) add their weights
+            known = late_pairs.get((a, b))
+            late_pairs[(a, b)] = BrokenDependency(
+                label[a],
+                label[b],
+                na,
+                nb,
+                "order",
+                f"{label[a]} depends on {label[b]}, which moves later ({nb} after {na})",
+                d.weight + (known.weight if known is not None else 0.0),
             )
+    out.extend(late_pairs.values())
     for g in estate.groups:
         if g.id in crossing:
             continue
