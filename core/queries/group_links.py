@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import aliased
 
 from core.db.models import AssetDependency, InfrastructureService, MoveGroupMember
@@ -58,3 +58,78 @@ def group_links(uows: UnitOfWorkFactory, tenant: Tenant) -> dict[str, Any]:
                 e["infrastructure"] += int(to_infra or 0)
                 e["external"] += int(external or 0)
     return {"connections": total, "links": links}
+
+
+def group_overview_links(uows: UnitOfWorkFactory, tenant: Tenant) -> dict[str, Any]:
+    """The estate picture's edges, aggregated in SQL: `{"pairs": [{"groups": (a, b), "links": n,
+    "observations": n}], "infrastructure": {infra_asset_id: {"links": n, "observations": n,
+    "groups": {group_id: n}}}}`.
+
+    Why: the overview draws one edge per linked group pair (and per group-infrastructure pair),
+    never one line per connection. `links` counts distinct server pairs (both directions and every
+    port of one pair are one link); `a < b` as text, so each pair comes once.
+    """
+    d = AssetDependency
+    src, dst = aliased(MoveGroupMember), aliased(MoveGroupMember)
+    lo_g, hi_g = (
+        func.least(src.move_group_id, dst.move_group_id),
+        func.greatest(src.move_group_id, dst.move_group_id),
+    )
+    server_pairs = (
+        select(
+            lo_g.label("ga"),
+            hi_g.label("gb"),
+            func.sum(d.observation_count).label("obs"),
+        )
+        .join(src, src.asset_id == d.source_asset_id)
+        .join(dst, dst.asset_id == d.target_asset_id)
+        .where(src.move_group_id != dst.move_group_id)
+        .group_by(
+            lo_g,
+            hi_g,
+            func.least(d.source_asset_id, d.target_asset_id),
+            func.greatest(d.source_asset_id, d.target_asset_id),
+        )
+        .subquery()
+    )
+    infra = InfrastructureService
+    member = MoveGroupMember
+    to_infra = union_all(
+        select(infra.asset_id.label("infra"), member.move_group_id.label("gid"),
+               member.asset_id.label("aid"), d.observation_count.label("obs"))
+        .join(d, d.source_asset_id == infra.asset_id)
+        .join(member, member.asset_id == d.target_asset_id),
+        select(infra.asset_id, member.move_group_id, member.asset_id, d.observation_count)
+        .join(d, d.target_asset_id == infra.asset_id)
+        .join(member, member.asset_id == d.source_asset_id),
+    ).subquery()  # fmt: skip
+    per_server = (
+        select(to_infra.c.infra, to_infra.c.gid, func.sum(to_infra.c.obs).label("obs"))
+        .group_by(to_infra.c.infra, to_infra.c.gid, to_infra.c.aid)
+        .subquery()
+    )
+    with uows(tenant) as uow:
+        s = uow.session
+        pairs = [
+            {"groups": tuple(sorted((str(a), str(b)))), "links": int(n), "observations": int(obs or 0)}
+            for a, b, n, obs in s.execute(
+                select(
+                    server_pairs.c.ga,
+                    server_pairs.c.gb,
+                    func.count(),
+                    func.sum(server_pairs.c.obs),
+                ).group_by(server_pairs.c.ga, server_pairs.c.gb)
+            )
+        ]
+        infrastructure: dict[str, dict[str, Any]] = {}
+        for iid, gid, n, obs in s.execute(
+            select(per_server.c.infra, per_server.c.gid, func.count(), func.sum(per_server.c.obs)).group_by(
+                per_server.c.infra, per_server.c.gid
+            )
+        ):
+            e = infrastructure.setdefault(str(iid), {"links": 0, "observations": 0, "groups": {}})
+            e["groups"][str(gid)] = int(n)
+            e["links"] += int(n)
+            e["observations"] += int(obs or 0)
+    pairs.sort(key=lambda p: p["groups"])
+    return {"pairs": pairs, "infrastructure": infrastructure}

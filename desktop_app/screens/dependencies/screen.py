@@ -1,10 +1,17 @@
-"""Dependencies screen (per engagement): move groups, one group as a cluster, infrastructure set aside.
+"""Dependencies screen (per engagement): the estate as group bubbles, one group as a cluster,
+infrastructure set aside.
 
 Why it is built this way: a consultant must see which servers move together and why, on estates
-of 20,000 servers. The stored groups are read once per refresh (with links between groups summed
-in SQL, shown as counts, never as lines); the selected group's connections are read on demand and
-only that group is drawn. The Infrastructure tab lists the servers set aside (with the reasons)
-and toggles one in or out through the core's override use case, which regroups; the screen then
+of 20,000 servers. The stored groups are read once per refresh, with the links between groups
+summed in SQL per pair of groups (core.queries.group_links), never one line per connection.
+Beside the groups table, the "Estate overview" tab draws every move group as one bubble (area ~
+servers) and one edge per linked pair (width ~ log of the server pairs), laid out by igraph in the
+background load; the infrastructure servers stay off the picture until "Show infrastructure" puts
+them on a ring around it with their edges. The table's text and environment filters dim the
+bubbles they do not accept; a click on a bubble selects its group in the table, a double-click
+also opens the "Group detail" tab, where the selected group's connections, read on demand, are
+drawn as a cluster. The Infrastructure tab lists the servers set aside (with the reasons) and
+toggles one in or out through the core's override use case, which regroups; the screen then
 refreshes from the broadcast change. Double-clicking a server opens it in the Assets screen.
 """
 
@@ -17,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -41,6 +49,7 @@ from desktop_app.screens.dependencies.model import (
     GroupsFilter,
     RowsModel,
 )
+from desktop_app.screens.dependencies.overview import OverviewView
 from desktop_app.screens.engagement_screen import EngagementScreen
 from desktop_app.screens.registry import Screen, ScreenContext, Selection, register_screen
 from desktop_app.task_manager import CollectionOp, QueryOp
@@ -53,6 +62,7 @@ NOT_RUN = (
 )
 NO_ENGAGEMENT = "Select an engagement on the left to see its dependencies."
 TAB_GROUPS, TAB_INFRA = 0, 1
+VIEW_OVERVIEW, VIEW_DETAIL = 0, 1  # the tabs beside the groups table
 
 
 def _table(model: RowsModel, widths: tuple[int, ...], proxy: GroupsFilter | None = None) -> QTableView:
@@ -163,19 +173,54 @@ class DependenciesScreen(EngagementScreen):
         right_split.addWidget(self.cluster)
         right_split.addWidget(self.connection_table)
         right_split.setSizes([380, 200])
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 4, 0, 0)
+        detail_layout.addWidget(right_split, 1)
+        detail_layout.addWidget(self.links_label)
+
+        self.overview = OverviewView()
+        self.overview.setObjectName("estateOverview")
+        self.overview.group_picked.connect(self._overview_picked)
+        self.overview.group_opened.connect(self._overview_opened)
+        self.show_infra = QCheckBox("Show infrastructure")
+        self.show_infra.setObjectName("overviewInfrastructure")
+        self.show_infra.setToolTip(
+            "Put the servers set aside as infrastructure on a ring around the groups, with their links"
+        )
+        self.show_infra.toggled.connect(self.overview.show_infrastructure)
+        overview_hint = QLabel(
+            "Bubble area ~ servers · line width ~ server pairs between two groups · "
+            "click a group to select it, double-click for its detail · wheel to zoom"
+        )
+        overview_hint.setObjectName("screenSubtitle")
+        overview_hint.setWordWrap(True)
+        overview_bar = QHBoxLayout()
+        overview_bar.addWidget(overview_hint, 1)
+        overview_bar.addWidget(self.show_infra)
+        overview_page = QWidget()
+        overview_layout = QVBoxLayout(overview_page)
+        overview_layout.setContentsMargins(0, 4, 0, 0)
+        overview_layout.addLayout(overview_bar)
+        overview_layout.addWidget(self.overview, 1)
+
+        self.views = QTabWidget()
+        self.views.setObjectName("dependencyViews")
+        self.views.setDocumentMode(True)
+        self.views.addTab(overview_page, "Estate overview")
+        self.views.addTab(detail, "Group detail")
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.group_title)
         right_layout.addWidget(self.group_reasons)
-        right_layout.addWidget(right_split, 1)
-        right_layout.addWidget(self.links_label)
+        right_layout.addWidget(self.views, 1)
 
         self.splitter = QSplitter()
         self.splitter.setObjectName("dependenciesSplitter")
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
-        self.splitter.setSizes([640, 520])
+        self.splitter.setSizes([600, 560])
         self.ctx.settings.restore_splitter("dependencies", self.splitter)
 
         self.infra_table = _table(self.infra, (150, 110, 100, 90, 60, 400))
@@ -237,6 +282,7 @@ class DependenciesScreen(EngagementScreen):
     def clear_engagement(self) -> None:
         self.data = None
         self.current_group = None
+        self.overview.clear()
 
     def _failed(self, exc: BaseException) -> None:
         self.detail_loading = False
@@ -261,6 +307,8 @@ class DependenciesScreen(EngagementScreen):
             self.environment.addItem(e, e)
         self.environment.setCurrentIndex(max(0, self.environment.findData(chosen)))
         self.environment.blockSignals(False)
+        names = {r["asset_id"]: r["hostname"] for r in data.infrastructure}
+        self.overview.draw(data.groups, data.pairs, data.layout, data.infrastructure_links, names)
         self._render()
         self._select_key(keep)
 
@@ -304,6 +352,8 @@ class DependenciesScreen(EngagementScreen):
     def _filter_changed(self) -> None:
         self.groups_proxy.set_filter(text=self.search.text(), environment=self.environment.currentData())
         shown, total = self.groups_proxy.rowCount(), self.groups.rowCount()
+        accepted = {g["id"] for g in self.groups_proxy.visible_rows()}
+        self.overview.set_matching(None if shown == total else accepted)
         self.shown_label.setText(
             f"{shown:,} of {total:,} groups shown" if shown != total else f"{total:,} groups"
         )
@@ -336,11 +386,28 @@ class DependenciesScreen(EngagementScreen):
                 return
         raise KeyError(name)
 
+    def _overview_picked(self, group_id: str) -> None:
+        """A bubble clicked: select its group in the table (clearing filters that hide it)."""
+        if self.overview.is_dimmed(group_id):
+            self.filter_to()
+        for r in range(self.groups_proxy.rowCount()):
+            index = self.groups_proxy.index(r, 0)
+            if index.data(ROW_ROLE)["id"] == group_id:
+                self.group_table.setCurrentIndex(index)
+                self.group_table.scrollTo(index)
+                return
+
+    def _overview_opened(self, group_id: str) -> None:
+        """A bubble double-clicked: select its group and show its cluster and connections."""
+        self._overview_picked(group_id)
+        self.views.setCurrentIndex(VIEW_DETAIL)
+
     def _group_changed(self, index: QModelIndex) -> None:
         group: dict[str, Any] | None = index.data(ROW_ROLE) if index.isValid() else None
         if group is not None and self.current_group is not None and group["id"] == self.current_group["id"]:
             return
         self.current_group = group
+        self.overview.set_selected(group["id"] if group else None)
         self.connections.set_rows([])
         self.cluster.clear()
         if group is None:

@@ -2,7 +2,8 @@
 
 Why here: the screen names one call per user action; these run in the task manager's pools and
 return plain values. The list's "strongest links" text is composed here (in the worker), so the
-GUI thread only hands ready rows to the table model, even with thousands of groups.
+GUI thread only hands ready rows to the table model, even with thousands of groups. The estate
+overview's layout (igraph, see layout.py) is computed here too, never in the paint path.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from core.actions.outcome import Outcome
 from core.analysis.dependencies import NO_DATA_NOTE
 from core.bootstrap import Core
 from core.queries import dependencies
-from core.queries.group_links import group_links
+from core.queries.group_links import group_links, group_overview_links
+from desktop_app.screens.dependencies.layout import OverviewLayout, overview_layout
 from desktop_app.screens.registry import Selection
 from desktop_app.tenancy import tenant_of
 
@@ -25,12 +27,17 @@ STRONGEST = 3
 
 @dataclass(frozen=True)
 class DependencyData:
-    """Stored groups (with link summaries), infrastructure rows, unresolved ends, connection count."""
+    """Stored groups (with link summaries), infrastructure rows, unresolved ends, connection count;
+    and the overview's aggregated edges (group pairs and group-infrastructure links, from SQL) with
+    the positions of its bubbles."""
 
     groups: list[dict[str, Any]] = field(default_factory=list)
     infrastructure: list[dict[str, Any]] = field(default_factory=list)
     unresolved: int = 0
     connections: int = 0
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+    infrastructure_links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    layout: OverviewLayout = field(default_factory=OverviewLayout)
 
     @property
     def analysed(self) -> bool:
@@ -51,6 +58,7 @@ def load(core: Core, selection: Selection) -> DependencyData:
     tenant = tenant_of(core, selection)
     groups = dependencies.stored_groups(core.uows, tenant)
     linked = group_links(core.uows, tenant)
+    overview = group_overview_links(core.uows, tenant)
     names = {g["id"]: g["name"] for g in groups}
     empty = {"groups": {}, "infrastructure": 0, "external": 0}
     for g in groups:
@@ -65,6 +73,9 @@ def load(core: Core, selection: Selection) -> DependencyData:
         infrastructure=dependencies.stored_infrastructure(core.uows, tenant),
         unresolved=dependencies.unresolved_count(core.uows, tenant),
         connections=linked["connections"],
+        pairs=overview["pairs"],
+        infrastructure_links=overview["infrastructure"],
+        layout=overview_layout(groups, overview["pairs"], overview["infrastructure"]),
     )
 
 
