@@ -180,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigrationDiscoveryError as exc:
         log.info("%s failed: %s", args.command or "gui", exc, exc_info=True)
         return _fail(str(exc), 1, as_json=as_json, exc=exc)
+    except BrokenPipeError:  # `… | head`: the reader has all it wanted; as other Unix tools, stop
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush
+        return 141 if os.name == "posix" else 1  # 128 + SIGPIPE, what a shell reports for such a tool
     except KeyboardInterrupt:
         log.info("%s interrupted", args.command or "gui", exc_info=True)
         if as_json:

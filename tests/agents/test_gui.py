@@ -93,7 +93,6 @@ def test_disabled_with_the_reason_until_a_model_is_configured_then_suggestions_s
         text = screen.profile.ai.text()
         assert "✦ AI schema analysis" in text and "scripted-model" in text
 
-
     # "Approve all ≥ 50 %" approves the rules' suggestions, leaves the AI's pending and says so
     messages: list[str] = []
     screen.status_message.connect(messages.append)

@@ -210,3 +210,23 @@ def test_import_as_a_viewer_is_one_message_and_records_nothing(
     )  # fmt: skip
     assert verbose.returncode == 2 and "read-only" in verbose.stderr
     assert "could not record" not in verbose.stderr  # no attempt to write, so nothing to fail
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    """`… | head`: the reader closes the pipe; the command stops like other Unix tools (exit 141,
+    nothing on stderr) instead of printing 'error: BrokenPipeError' and a log file."""
+    wide = tmp_path / "wide.csv"  # its suggestions are far more than a pipe holds (64 kB)
+    header = ",".join(f"Column {i}" for i in range(600))
+    wide.write_text(header + "\n" + ",".join(str(i) for i in range(600)) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MD_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop_app", "--data-dir", str(tmp_path / "data"), "map", "suggest",
+         str(wide), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)  # the reader takes the first lines, then goes away
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == (141 if os.name == "posix" else 1), err
+    assert "error" not in err.lower() and "Traceback" not in err, err

@@ -202,9 +202,7 @@ def bulk_approve(
     result, states = done.value.result, done.value.states
     for mid, st in states.items():
         book.note(mid, st.version)
-    return BulkOutcome(
-        states, result.approved, tuple(result.skipped), done.changes, tuple(result.ai_skipped)
-    )
+    return BulkOutcome(states, result.approved, tuple(result.skipped), done.changes, tuple(result.ai_skipped))
 
 
 def revert_many(
