@@ -185,3 +185,14 @@ def test_a_refused_decision_is_shown_as_an_error_not_as_a_failed_read(
     assert "no asset" in box.text() and "in this engagement" in box.text()
     assert not screen.loading
     box.close()
+
+
+def test_a_big_groups_reasons_are_cut_to_a_line_with_all_of_them_on_hover() -> None:
+    from desktop_app.screens.dependencies.screen import REASONS_SHOWN, _reasons_line
+
+    reasons = [f"application App{i}: {i + 2} servers (named in the inventory)" for i in range(30)]
+    line, more = _reasons_line(reasons)
+    assert more > 20 and line.endswith(f"… and {more} more (hover to read them all)")
+    assert len(line) < REASONS_SHOWN + 60 and line.startswith(reasons[0])
+    assert _reasons_line(reasons[:2]) == ("; ".join(reasons[:2]), 0)
+    assert _reasons_line(["x" * 500]) == ("x" * 500, 0)  # one long reason is still shown

@@ -65,6 +65,21 @@ TAB_GROUPS, TAB_INFRA = 0, 1
 VIEW_OVERVIEW, VIEW_DETAIL = 0, 1  # the tabs beside the groups table
 
 
+REASONS_SHOWN = 240  # characters of the group's reasons above the drawing; all of them on hover
+
+
+def _reasons_line(reasons: list[str]) -> tuple[str, int]:
+    """The first reasons that fit in about two lines, and how many are left for the tooltip: a big
+    group has dozens (every application and link), which pushed the drawing off the screen."""
+    shown: list[str] = []
+    for r in reasons:
+        if shown and len("; ".join([*shown, r])) > REASONS_SHOWN:
+            break
+        shown.append(r)
+    more = len(reasons) - len(shown)
+    return "; ".join(shown) + (f"; … and {more} more (hover to read them all)" if more else ""), more
+
+
 def _table(model: RowsModel, widths: tuple[int, ...], proxy: GroupsFilter | None = None) -> QTableView:
     view = QTableView()
     if proxy is None:
@@ -413,10 +428,13 @@ class DependenciesScreen(EngagementScreen):
         if group is None:
             self.group_title.setText("Select a move group")
             self.group_reasons.setText("")
+            self.group_reasons.setToolTip("")
             self.links_label.setText("")
             return
         self.group_title.setText(f"{group['name']} — {len(group['assets']):,} servers")
-        self.group_reasons.setText("; ".join(group["reasons"]))
+        shown, more = _reasons_line(group["reasons"])
+        self.group_reasons.setText(shown)
+        self.group_reasons.setToolTip("\n".join(group["reasons"]) if more else "")
         link = group["links"]
         others = link["groups"]
         self.links_label.setText(
