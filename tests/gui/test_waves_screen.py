@@ -402,3 +402,12 @@ def test_a_replan_shows_the_solver_against_greedy_and_the_cut(
     screen.refresh()  # a read of the board keeps the last run's line
     _settled(qtbot, tasks, screen)
     assert screen.plan_summary.isVisible() and screen.plan_summary.text() == text
+
+
+def test_a_card_names_its_first_broken_dependencies_and_counts_the_rest() -> None:
+    from desktop_app.screens.waves.screen import BROKEN_SHOWN, _broken_line
+
+    why = [f"web{i:02d} needs db01 (Wave 3)" for i in range(12)]
+    line = _broken_line(why)
+    assert line == "; ".join(why[:BROKEN_SHOWN]) + f"; … and {12 - BROKEN_SHOWN} more"
+    assert _broken_line(why[:2]) == "; ".join(why[:2])

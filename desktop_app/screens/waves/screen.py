@@ -215,6 +215,16 @@ class WaveColumn(QFrame):
             self.setStyleSheet(f"QFrame#waveColumn {{ background: {c.alt_base.name()}; }}")
 
 
+BROKEN_SHOWN = 3  # broken dependencies named on a card; all of them in its tooltip and the list below
+
+
+def _broken_line(why: list[str]) -> str:
+    """The first few broken dependencies of a card and how many more: with dozens, every card was a
+    wall of red text and the wave's other applications went out of sight."""
+    more = len(why) - BROKEN_SHOWN
+    return "; ".join(why[:BROKEN_SHOWN]) + (f"; … and {more} more" if more > 0 else "")
+
+
 def _unit_item(unit: dict[str, Any], broken: list[dict[str, Any]]) -> QListWidgetItem:
     """An application (or an asset without one) with its server count; marked if it breaks a dependency."""
     assets: list[str] = unit["assets"]
@@ -229,7 +239,7 @@ def _unit_item(unit: dict[str, Any], broken: list[dict[str, Any]]) -> QListWidge
         if b["to"] in mine and b["from"] not in mine
     ]
     text = f"{title}\n{n} server{'s' if n != 1 else ''} · {shown}"
-    item = QListWidgetItem(f"{BROKEN_MARK} {text}\nbroken: " + "; ".join(why) if why else text)
+    item = QListWidgetItem(f"{BROKEN_MARK} {text}\nbroken: {_broken_line(why)}" if why else text)
     item.setData(NAME_ROLE, unit["name"])
     item.setData(ASSETS_ROLE, assets)
     item.setToolTip("\n".join(assets + [b["reason"] for b in broken if b["from"] in mine or b["to"] in mine]))
