@@ -1,7 +1,7 @@
 """Offline sync bookkeeping (schema 0010; see `core.sync` for how they are used).
 
-`sync_changes` is written only by the database's triggers (`md_log_change`, `md_log_records`);
-the others by `core.sync`.
+`sync_changes` is written only by the database's statement triggers (`md_log_changes`, schema
+0012, and `md_log_records`); the others by `core.sync`.
 """
 
 from __future__ import annotations
