@@ -19,10 +19,11 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, select, text
 
 from core.analysis.connections import relink_external_endpoints
 from core.changes import OpChanges, ids
+from core.db.bulk import insert_rows
 from core.db.models import Asset, InfrastructureOverride, InfrastructureService, MoveGroup, MoveGroupMember
 from core.dependencies import Connection, DependencyAnalysis, Endpoint, Override, Server, analyse
 from core.flows import save_flow_state
@@ -142,7 +143,7 @@ def _store(uow: UnitOfWork, result: DependencyAnalysis, flow_id: uuid.UUID | Non
         )
     for table, rows in ((InfrastructureService, infra), (MoveGroup, groups), (MoveGroupMember, members)):
         for start in range(0, len(rows), _BATCH):
-            s.execute(insert(table), rows[start : start + _BATCH])
+            insert_rows(s, table, rows[start : start + _BATCH])
 
 
 def summarise(result: DependencyAnalysis, connections: int) -> dict[str, Any]:

@@ -19,9 +19,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from core.changes import OpChanges
+from core.db.bulk import insert_rows
 from core.db.models import Asset, SixROverride, SixRRecommendation, TechDebtFinding, User
 from core.errors import UserInputError
 from core.planning.model import application_names
@@ -135,7 +136,7 @@ def assess_sixr(
     s = uow.session
     s.execute(delete(SixRRecommendation).where(SixRRecommendation.engagement_id == tenant.engagement_id))
     if rows:
-        s.execute(insert(SixRRecommendation), rows)
+        insert_rows(s, SixRRecommendation, rows)
     uow.note(OpChanges(analysis=True, count=len(rows)))
     return result
 

@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from core.changes import OpChanges, ids
+from core.db.bulk import insert_rows
 from core.db.models import Asset, TechDebtFinding
 from core.errors import UserInputError
 from core.flows import save_flow_state
@@ -268,7 +269,7 @@ def assess_engagement(
     s.execute(delete(TechDebtFinding).where(TechDebtFinding.engagement_id == tenant.engagement_id))
     for start in range(0, len(rows), _BATCH):
         reporter.report(PHASE, total, total, text="storing findings")
-        s.execute(insert(TechDebtFinding), rows[start : start + _BATCH])
+        insert_rows(s, TechDebtFinding, rows[start : start + _BATCH])
     summary = summarise(found, day)
     save_flow_state(uow, flow.id, flow.version, {"tech_debt_analysis": {**summary, "flow_id": str(flow.id)}})
     reporter.report(PHASE, total, total, text="done", force=True)

@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 
 from core.changes import OpChanges
+from core.db.bulk import insert_rows
 from core.db.models import (
     Asset,
     AssetDependency,
@@ -442,7 +443,7 @@ def _store(uow: UnitOfWork, plan: WavePlan, estate: Estate, *, redate: bool = Fa
     if placed:  # a member of a locked wave the planner also placed elsewhere cannot happen; be safe
         s.execute(delete(WaveMember).where(WaveMember.asset_id.in_(placed)))
     for start in range(0, len(rows), 1000):
-        s.execute(insert(WaveMember), rows[start : start + 1000])
+        insert_rows(s, WaveMember, rows[start : start + 1000])
     uow.note(OpChanges(analysis=True, count=len(rows)))
 
 
