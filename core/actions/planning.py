@@ -100,7 +100,7 @@ def plan_waves(
     `core.analysis.waves.wave_calendar`); `leave_out` names 6R dispositions (retire, retain) whose
     servers are not planned."""
     with uows(tenant) as uow:
-        plan, notes = waves.plan_engagement(
+        plan, notes, estate = waves.plan_engagement(
             uow,
             max_servers=max_servers,
             max_storage_gb=max_storage_gb,
@@ -110,7 +110,7 @@ def plan_waves(
             wave_days=wave_days,
             leave_out=leave_out,
         )
-        stored = waves.stored_plan(uow)
+        stored = waves.stored_plan(uow, estate)
         summary = {"waves": len(stored.waves), "assets": sum(len(m) for m in stored.members.values())}
         stage = master.complete_stage(uow, "planning", summary)
         uow.commit()

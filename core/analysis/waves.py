@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Text, case, delete, func, insert, select
 
 from core.changes import OpChanges
 from core.db.bulk import insert_rows
@@ -47,6 +47,7 @@ from core.db.models import (
     WaveMember,
 )
 from core.db.models import MoveGroup as MoveGroupRow
+from core.db.stats import refresh_statistics
 from core.errors import UserInputError
 from core.planning import (
     BrokenDependency,
@@ -98,9 +99,8 @@ def _servers(uow: UnitOfWork) -> dict[str, Server]:
         Asset.application_name,
     )
     out = {}
-    for row in uow.session.execute(select(*cols)):
+    for row in uow.session.execute(select(Asset.id.cast(Text).label("id"), *cols[1:])):
         m = dict(row._mapping)
-        m["id"] = str(m["id"])
         out[m["id"]] = Server.from_asset(m)
     return out
 
@@ -173,18 +173,18 @@ def load_estate(uow: UnitOfWork) -> Estate:
         groups = groups_by_application(servers.values())
         if servers:
             notes.append(FALLBACK_NOTE)
+    # one dependency per server pair (its connections' observations summed, a zero count as one),
+    # ids as text from the server: 200,000 connections are read in a fraction of a second
+    d = AssetDependency
+    weight = func.sum(case((d.observation_count > 0, d.observation_count), else_=1))
     deps = [
-        Dependency(str(a), str(b), float(n or 1))
+        Dependency(a, b, float(n))
         for a, b, n in uow.session.execute(
-            select(
-                AssetDependency.source_asset_id,
-                AssetDependency.target_asset_id,
-                AssetDependency.observation_count,
-            ).where(
-                AssetDependency.source_asset_id.is_not(None), AssetDependency.target_asset_id.is_not(None)
-            )
+            select(d.source_asset_id.cast(Text), d.target_asset_id.cast(Text), weight)
+            .where(d.source_asset_id.is_not(None), d.target_asset_id.is_not(None))
+            .group_by(d.source_asset_id, d.target_asset_id)
         )
-        if str(a) in servers and str(b) in servers
+        if a in servers and b in servers
     ]
     if not deps and servers:
         notes.append("no dependency between two known assets is stored: waves ordered by risk only")
@@ -353,18 +353,18 @@ def plan_engagement(
     start: date | None = None,
     wave_days: int | None = None,
     leave_out: Sequence[str] = (),
-) -> tuple[WavePlan, list[str]]:
+) -> tuple[WavePlan, list[str], Estate]:
     """Re-plan the engagement's waves keeping locked waves and manual placements; store the plan.
 
     Dates come from `wave_calendar` (`start`, `wave_days`). `leave_out` names 6R dispositions
     (of `NOT_MIGRATING`) whose servers are not planned; by default every server is (the contract:
     every non-infrastructure asset in exactly one wave). Never commits. Returns the planner's
-    plan and the notes (fallback groups, missing data).
+    plan, the notes (fallback groups, missing data) and the estate it read (for `stored_plan`).
     """
     tenant = uow.tenant
     if tenant is None:
         raise ValueError("wave planning needs a tenant unit of work")
-    estate = load_estate(uow)
+    estate = full = load_estate(uow)
     if not estate.servers:
         raise UserInputError(
             "this engagement has no assets to plan", hint="import an inventory and run its flow first"
@@ -391,7 +391,7 @@ def plan_engagement(
         calendar=calendar,
     )
     _store(uow, plan, estate, redate=redate)
-    return plan, [*estate.notes, *plan.warnings]
+    return plan, [*estate.notes, *plan.warnings], full
 
 
 def _store(uow: UnitOfWork, plan: WavePlan, estate: Estate, *, redate: bool = False) -> None:
@@ -444,6 +444,7 @@ def _store(uow: UnitOfWork, plan: WavePlan, estate: Estate, *, redate: bool = Fa
         s.execute(delete(WaveMember).where(WaveMember.asset_id.in_(placed)))
     for start in range(0, len(rows), 1000):
         insert_rows(s, WaveMember, rows[start : start + 1000])
+    refresh_statistics(s, "wave_members")
     uow.note(OpChanges(analysis=True, count=len(rows)))
 
 
@@ -508,9 +509,10 @@ class StoredPlan:
         }
 
 
-def stored_plan(uow: UnitOfWork) -> StoredPlan:
-    """The stored plan with its broken dependencies recomputed from what is stored now."""
-    estate = load_estate(uow)
+def stored_plan(uow: UnitOfWork, estate: Estate | None = None) -> StoredPlan:
+    """The stored plan with its broken dependencies recomputed from what is stored now; `estate`
+    when the caller has just loaded it in this transaction (reading it again costs seconds)."""
+    estate = estate if estate is not None else load_estate(uow)
     waves = [WaveRow.of(w) for w in _stored_waves(uow)]
     members: dict[uuid.UUID, list[str]] = defaultdict(list)
     wave_of: dict[str, WaveRow] = {}
