@@ -4,4 +4,4 @@
 already current; `tests/foundation/test_migrations.py` keeps it equal to the script directory's head.
 """
 
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"

@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import text
 
 from core.db.models import DataImport
+from core.db.stats import refresh_statistics
 from core.errors import UserInputError
 from core.mapping_review.queries import effective_mappings
 from core.progress import CancelToken, ProgressFn, ProgressReporter
@@ -407,6 +408,7 @@ def relink_external_endpoints(uow: UnitOfWork, *, names_ready: bool = False) -> 
         )
     ).rowcount
     s.execute(text(_REKEY))
+    refresh_statistics(s, "asset_dependencies")
     return {
         "connections": int(relinked),
         "merged": int(merged) - int(self_rows),
@@ -481,6 +483,7 @@ def store_connections(
             text(_MERGE), {"client": tenant.client_account_id, "eng": tenant.engagement_id, "imp": import_id}
         )
     ]
+    refresh_statistics(s, "asset_dependencies")  # the analysis reads them next, in this transaction
     records, self_conn, listening, no_end, no_port, distinct, unresolved_conn, unresolved_ends, obs = counts
     summary: dict[str, Any] = {
         "kind": "connections",

@@ -25,6 +25,7 @@ from core.analysis.connections import relink_external_endpoints
 from core.changes import OpChanges, ids
 from core.db.bulk import insert_rows
 from core.db.models import Asset, InfrastructureOverride, InfrastructureService, MoveGroup, MoveGroupMember
+from core.db.stats import refresh_statistics
 from core.dependencies import Connection, DependencyAnalysis, Endpoint, Override, Server, analyse
 from core.flows import save_flow_state
 from core.flows.store import load_flow
@@ -144,6 +145,7 @@ def _store(uow: UnitOfWork, result: DependencyAnalysis, flow_id: uuid.UUID | Non
     for table, rows in ((InfrastructureService, infra), (MoveGroup, groups), (MoveGroupMember, members)):
         for start in range(0, len(rows), _BATCH):
             insert_rows(s, table, rows[start : start + _BATCH])
+    refresh_statistics(s, "infrastructure_services", "move_groups", "move_group_members")
 
 
 def summarise(result: DependencyAnalysis, connections: int) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from core.changes import OpChanges
 from core.db.bulk import insert_rows
 from core.db.models import Asset, SixROverride, SixRRecommendation, TechDebtFinding, User
+from core.db.stats import refresh_statistics
 from core.errors import UserInputError
 from core.planning.model import application_names
 from core.planning.sixr import DISPOSITIONS, Override, SixRResult, assess
@@ -137,6 +138,7 @@ def assess_sixr(
     s.execute(delete(SixRRecommendation).where(SixRRecommendation.engagement_id == tenant.engagement_id))
     if rows:
         insert_rows(s, SixRRecommendation, rows)
+    refresh_statistics(s, "sixr_recommendations")
     uow.note(OpChanges(analysis=True, count=len(rows)))
     return result
 

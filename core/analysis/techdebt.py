@@ -33,6 +33,7 @@ from sqlalchemy import delete, select
 from core.changes import OpChanges, ids
 from core.db.bulk import insert_rows
 from core.db.models import Asset, TechDebtFinding
+from core.db.stats import refresh_statistics
 from core.errors import UserInputError
 from core.flows import save_flow_state
 from core.flows.store import load_flow
@@ -270,6 +271,7 @@ def assess_engagement(
     for start in range(0, len(rows), _BATCH):
         reporter.report(PHASE, total, total, text="storing findings")
         insert_rows(s, TechDebtFinding, rows[start : start + _BATCH])
+    refresh_statistics(s, "techdebt_findings")
     summary = summarise(found, day)
     save_flow_state(uow, flow.id, flow.version, {"tech_debt_analysis": {**summary, "flow_id": str(flow.id)}})
     reporter.report(PHASE, total, total, text="done", force=True)

@@ -36,6 +36,7 @@ from sqlalchemy import select, text
 from core.cleansing.fields import asset_fields
 from core.cleansing.service import phase_reporter
 from core.db.models import AssetMergeDecision, DataImport, DiscoveryFlow, ImportQualityReport
+from core.db.stats import refresh_statistics
 from core.errors import UserInputError
 from core.inventory import details
 from core.inventory.identity import (
@@ -609,6 +610,8 @@ def _write(
     deleted = 0
     if obsolete:
         deleted = s.execute(text("DELETE FROM assets WHERE id = ANY(:ids)"), {"ids": obsolete}).rowcount
+    if created + deleted > 1000:  # a first inventory of a big estate: the next phases join on it
+        refresh_statistics(s, "assets")
     return {
         "created": created,
         "updated": updated,
