@@ -47,7 +47,8 @@ def upgrade() -> None:
     op.execute(
         f"""
 CREATE FUNCTION public.md_analyze(tbl text) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
     waited text := pg_catalog.current_setting('lock_timeout');
 BEGIN
