@@ -13,9 +13,16 @@ rows it changed, the policy checked with one role lookup.
 What a change row holds is unchanged: table, row id, `upsert`/`delete`, the row's `updated_at` before
 an update or delete (`base_updated_at`), `origin`, and (0011) `changed_by`; replaying a pull
 (`md.sync_replaying`) still logs nothing. An `INSERT … ON CONFLICT DO UPDATE` fires the insert
-trigger for the rows it inserted and the update trigger for those it updated. An update is logged
-from its old rows alone (the id and the tenant do not change; row-level security checks the new row
-in the same scope): joining the old and new transition tables, which have no statistics and no
+trigger for the rows it inserted and the update trigger for those it updated.
+
+A change is logged in the engagement of the transaction that made it (`md_current_engagement()`,
+the row's own where none is set, as for the owner): mapping memory is the client's, so a consultant
+in a second engagement who approves a pairing the first one taught updates the first one's row —
+and the row trigger logged that change under the row's engagement, which the change log's policy
+refused ("new row violates row-level security policy for table sync_changes"): the approval failed.
+For every other table the two are the same (their policies keep rows in the transaction's scope).
+An update is logged from its old rows alone (no code changes a row's id, and the engagement logged
+is the transaction's): joining the old and new transition tables, which have no statistics and no
 index, made the planner loop over both — 50,000 relinked connections took 486 s.
 
 Revision ID: 0012
@@ -69,19 +76,25 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO public.sync_changes
             (client_account_id, engagement_id, table_name, row_id, op, base_updated_at, origin)
-        SELECT n.client_account_id, n.engagement_id, TG_TABLE_NAME, n.id, 'upsert', NULL,
+        SELECT coalesce(public.md_current_client(), n.client_account_id),
+               coalesce(public.md_current_engagement(), n.engagement_id),
+               TG_TABLE_NAME, n.id, 'upsert', NULL,
                nullif(current_setting('md.sync_origin', true), '')::uuid
         FROM md_new n;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO public.sync_changes
             (client_account_id, engagement_id, table_name, row_id, op, base_updated_at, origin)
-        SELECT o.client_account_id, o.engagement_id, TG_TABLE_NAME, o.id, 'upsert', o.updated_at,
+        SELECT coalesce(public.md_current_client(), o.client_account_id),
+               coalesce(public.md_current_engagement(), o.engagement_id),
+               TG_TABLE_NAME, o.id, 'upsert', o.updated_at,
                nullif(current_setting('md.sync_origin', true), '')::uuid
         FROM md_old o;
     ELSE
         INSERT INTO public.sync_changes
             (client_account_id, engagement_id, table_name, row_id, op, base_updated_at, origin)
-        SELECT o.client_account_id, o.engagement_id, TG_TABLE_NAME, o.id, 'delete', o.updated_at,
+        SELECT coalesce(public.md_current_client(), o.client_account_id),
+               coalesce(public.md_current_engagement(), o.engagement_id),
+               TG_TABLE_NAME, o.id, 'delete', o.updated_at,
                nullif(current_setting('md.sync_origin', true), '')::uuid
         FROM md_old o;
     END IF;

@@ -75,3 +75,40 @@ def test_each_row_of_a_statement_is_logged_with_the_version_it_replaced(core: Co
         s.execute(text("UPDATE asset_dependencies SET observation_count = 7"))
         s.execute(text("DELETE FROM asset_dependencies"))
         assert _log(uow, mark) == []
+
+
+def test_a_pairing_taught_in_another_engagement_of_the_client_can_be_taught_again(
+    core: Core, tenant: Tenant, engagement, tmp_path
+) -> None:
+    """Mapping memory is the client's: approving in engagement 2 the pairing engagement 1 taught
+    updates engagement 1's row. Its change is this engagement's to send (the change log's policy
+    refused it: 'new row violates row-level security policy for table "sync_changes"')."""
+    from core import tenancy
+    from core.actions import mapping
+    from core.imports import import_file
+
+    csv = tmp_path / "servers.csv"
+    csv.write_text("Server Name,Operating System\nsrv01,Windows Server 2019\nsrv02,RHEL 8\n", "utf-8")
+    second = core.tenant_for(
+        tenancy.ensure_engagement(core.db.admin_sessions(), engagement.client_name, "Second", core.user_id)
+    )
+    for t in (tenant, second):
+        made = import_file(core.uows, t, csv)
+        mapping.ensure_suggestions(core.uows, t, made.import_id)
+        with core.uow(t) as uow:
+            row_id, version = uow.session.execute(
+                text("SELECT id, version FROM import_field_mappings WHERE data_import_id = :i"
+                     " AND source_field = 'Server Name'"), {"i": made.import_id},
+            ).one()  # fmt: skip
+        mapping.approve(core.uows, t, row_id, version, auto_finish=False)
+    with core.uow(second) as uow:
+        counts = uow.session.execute(
+            text(
+                "SELECT engagement_id, approved_count FROM mapping_memory WHERE source_header = 'Server Name'"
+            )
+        ).all()
+        assert [(e, n) for e, n in counts] == [(tenant.engagement_id, 2)]  # one pairing, taught twice
+        logged = uow.session.scalar(
+            text("SELECT count(*) FROM sync_changes WHERE table_name = 'mapping_memory'")
+        )
+        assert logged >= 1  # in this engagement's outbox
