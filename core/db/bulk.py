@@ -59,8 +59,8 @@ def insert_rows(session: Session, table: Table | Any, rows: Sequence[Mapping[str
     columns = sorted(named | set(defaults))
     cols = ", ".join(f'"{c}"' for c in columns)  # names from the table's own metadata
     stmt = text(
-        f'INSERT INTO "{t.name}" ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::"{t.name}", '
-        "CAST(:rows AS jsonb))"
+        f'INSERT INTO public."{t.name}" ({cols}) SELECT {cols}'
+        f' FROM jsonb_populate_recordset(NULL::public."{t.name}", CAST(:rows AS jsonb))'
     )
     done = 0
     for start in range(0, len(rows), BATCH):

@@ -851,10 +851,10 @@ def _who(server: psycopg.Cursor, keys: Iterable[tuple[str, uuid.UUID]]) -> dict[
     keys = list(keys)
     if not keys:
         return {}
-    server.execute(
+    server.execute(  # a login may name several users rows (db_role is not unique): the first
         "SELECT DISTINCT ON (c.table_name, c.row_id) c.table_name, c.row_id,"
-        " coalesce(u.display_name, c.changed_by) FROM sync_changes c"
-        " LEFT JOIN users u ON u.db_role = c.changed_by"
+        " coalesce((SELECT u.display_name FROM users u WHERE u.db_role = c.changed_by"
+        " ORDER BY u.created_at, u.id LIMIT 1), c.changed_by) FROM sync_changes c"
         " WHERE (c.table_name, c.row_id) IN (SELECT * FROM unnest(%s::text[], %s::uuid[]))"
         " ORDER BY c.table_name, c.row_id, c.seq DESC",
         ([k[0] for k in keys], [k[1] for k in keys]),
@@ -870,7 +870,10 @@ def _with_who(server: psycopg.Cursor, conflicts: list[rows.Conflict]) -> list[ro
 
     def key(c: rows.Conflict) -> tuple[str, uuid.UUID]:
         parent = (c.existing or {}).get("parent_deleted")
-        return (parent["table"], uuid.UUID(parent["row_id"])) if parent else (c.table, c.row_id)
+        if parent:
+            return parent["table"], uuid.UUID(parent["row_id"])
+        theirs = (c.existing or {}).get("id")  # the same natural key under another id there
+        return (c.table, uuid.UUID(str(theirs))) if theirs else (c.table, c.row_id)
 
     who = _who(server, [key(c) for c in conflicts])
     return [replace(c, changed_by=who.get(key(c))) for c in conflicts]

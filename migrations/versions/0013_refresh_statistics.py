@@ -11,8 +11,11 @@ Only the table owner may ANALYZE (before PostgreSQL 17's MAINTAIN privilege), so
 SECURITY DEFINER function written as 0002 prescribes (path `pg_catalog, pg_temp`, qualified
 names), limited to the tables the phases rewrite. It waits at most 50 ms for the table's lock: if
 another session (or autovacuum) is analysing the table, this one skips it instead of holding the
-phase up — their statistics are on the way. Statistics expose nothing across tenants:
-`pg_stats` hides the columns of tables with row-level security from roles it applies to.
+phase up. The lock is held until the phase commits, so a second consultant's phase running at the
+same moment on a shared server skips the table and plans with the statistics it had (as before
+this revision); the first one's arrive when it commits, autovacuum's with its next round.
+Statistics expose nothing across tenants: `pg_stats` hides the columns of tables with row-level
+security from roles it applies to.
 
 Revision ID: 0013
 Revises: 0012
