@@ -38,7 +38,6 @@ NO_DATA_NOTE = (
     "no dependency data: no connection export has been imported for this engagement, so move groups "
     "come from application names only (import one with `import FILE --kind connections`)"
 )
-_BATCH = 1000
 _APP_SPLIT = re.compile(r"\s*[;|\n]\s*")
 
 
@@ -143,8 +142,7 @@ def _store(uow: UnitOfWork, result: DependencyAnalysis, flow_id: uuid.UUID | Non
             for sid in g.server_ids
         )
     for table, rows in ((InfrastructureService, infra), (MoveGroup, groups), (MoveGroupMember, members)):
-        for start in range(0, len(rows), _BATCH):
-            insert_rows(s, table, rows[start : start + _BATCH])
+        insert_rows(s, table, rows)  # it batches
     refresh_statistics(s, "infrastructure_services", "move_groups", "move_group_members")
 
 

@@ -442,8 +442,7 @@ def _store(uow: UnitOfWork, plan: WavePlan, estate: Estate, *, redate: bool = Fa
     placed = {r["asset_id"] for r in rows}
     if placed:  # a member of a locked wave the planner also placed elsewhere cannot happen; be safe
         s.execute(delete(WaveMember).where(WaveMember.asset_id.in_(placed)))
-    for start in range(0, len(rows), 1000):
-        insert_rows(s, WaveMember, rows[start : start + 1000])
+    insert_rows(s, WaveMember, rows)  # it batches
     refresh_statistics(s, "wave_members")
     uow.note(OpChanges(analysis=True, count=len(rows)))
 
